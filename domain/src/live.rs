@@ -1,0 +1,28 @@
+//! Events on the live feed (server-sent to browsers, JSON).
+
+use crate::{
+    availability::Availability,
+    bay::Occupancy,
+    ids::{PileId, SiteId},
+    time::Millis,
+};
+use serde::{Deserialize, Serialize};
+
+/// One change a browser should show without reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// A pile's availability or its bay reading changed.
+    Pile {
+        /// The pile.
+        pile: PileId,
+        /// Its site.
+        site: SiteId,
+        /// Offered or not, and why.
+        availability: Availability,
+        /// The bay's effective occupancy.
+        occupancy: Occupancy,
+        /// When the bay was last heard.
+        reading_at: Option<Millis>,
+    },
+}
