@@ -1,1 +1,196 @@
-//! placeholder
+//! chargebay's storage: one API over SQLite (the embedded default) and PostgreSQL, through
+//! sqlx's `Any` driver. SQL is written once in the dialect both accept (`$n` parameters,
+//! `ON CONFLICT`, partial unique indexes, `RETURNING`); schema migrations exist per backend.
+
+pub mod credentials;
+mod error;
+pub mod events;
+pub mod meta;
+pub mod piles;
+pub mod reports;
+pub mod sites;
+pub mod staleness;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod users;
+
+pub use error::StoreError;
+
+use sqlx::{any::AnyPoolOptions, migrate::Migrator, AnyPool, Executor};
+use std::{path::Path, str::FromStr, time::Duration};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file (WAL mode): the embedded default.
+    Sqlite,
+    /// PostgreSQL: for multi-instance deployments.
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = StoreError;
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ))
+        }
+    }
+}
+
+/// The handle every layer above uses to read and write chargebay's data. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (creating an SQLite file and its folder if needed) and applies the
+    /// migrations for its backend.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend: Backend = url.parse()?;
+        let mut url = url.to_owned();
+        if backend == Backend::Sqlite {
+            url = prepare_sqlite_file(&url)?;
+        }
+        let options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10));
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; FULL syncs every commit, so an
+                    // acknowledged report survives power loss (group commit amortises it).
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Connect(redact(&e.to_string())))?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// `sqlite:path` → ensures the folder exists and asks sqlx to create the file.
+fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Config(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+    }
+    let mut query = query.to_owned();
+    if !query.contains("mode=") {
+        query = if query.is_empty() { "mode=rwc".into() } else { format!("{query}&mode=rwc") };
+    }
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Removes a password from an error message that may quote a connection URL.
+fn redact(msg: &str) -> String {
+    match (msg.find("://"), msg.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &msg[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &msg[..s + 3], user, &msg[at..]),
+                None => msg.to_owned(),
+            }
+        }
+        _ => msg.to_owned(),
+    }
+}
+
+/// The current time as unix milliseconds.
+pub fn now() -> domain::Millis {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    domain::Millis(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!("sqlite:data/x.db".parse::<Backend>().ok(), Some(Backend::Sqlite));
+        assert_eq!("postgres://u@h/db".parse::<Backend>().ok(), Some(Backend::Postgres));
+        assert!("mysql://h/db".parse::<Backend>().is_err());
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode() {
+        let dir = std::env::temp_dir().join(format!("cb-url-{}", std::process::id()));
+        let url = format!("sqlite:{}/x.db", dir.display());
+        let out = prepare_sqlite_file(&url).expect("prepared");
+        assert!(out.ends_with("x.db?mode=rwc"), "{out}");
+        assert!(dir.is_dir());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("error connecting to postgres://bob:secret@db/x"),
+            "error connecting to postgres://bob:***@db/x"
+        );
+        assert_eq!(redact("no url here"), "no url here");
+    }
+}

@@ -1,0 +1,118 @@
+//! The append-only event log: every state change with its cause.
+
+use crate::{Store, StoreError};
+use domain::{Millis, PileId, ReservationId, SiteId, UserId};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+
+/// An event to append.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    /// When it happened.
+    pub at: Millis,
+    /// What happened (`report`, `bay_changed`, `pile_state_changed`, `bay_stale`, ...).
+    pub kind: &'static str,
+    /// Site concerned.
+    pub site: Option<SiteId>,
+    /// Pile concerned.
+    pub pile: Option<PileId>,
+    /// Reservation concerned.
+    pub reservation: Option<ReservationId>,
+    /// User concerned.
+    pub user: Option<UserId>,
+    /// The report's sequence number, for `report` events (unique per pile).
+    pub report_seq: Option<i64>,
+    /// What caused it: `report:<seq>`, `timer`, `user:<id>`, `admin`, ...
+    pub cause: String,
+    /// Details.
+    pub data: serde_json::Value,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the log.
+    pub id: i64,
+    /// When it happened.
+    pub at: Millis,
+    /// What happened.
+    pub kind: String,
+    /// Site concerned.
+    pub site: Option<SiteId>,
+    /// Pile concerned.
+    pub pile: Option<PileId>,
+    /// Reservation concerned.
+    pub reservation: Option<ReservationId>,
+    /// User concerned.
+    pub user: Option<UserId>,
+    /// What caused it.
+    pub cause: String,
+    /// Details.
+    pub data: serde_json::Value,
+}
+
+/// Appends `e` inside `tx`. Returns false when it is a report already recorded (same pile
+/// and sequence number), which makes applying a report idempotent.
+pub(crate) async fn insert_event(
+    tx: &mut Transaction<'_, Any>,
+    e: &NewEvent,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, user_id, report_seq, cause, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+    )
+    .bind(e.at.0)
+    .bind(e.kind)
+    .bind(e.site.map(|x| x.0))
+    .bind(e.pile.map(|x| x.0))
+    .bind(e.reservation.map(|x| x.0))
+    .bind(e.user.map(|x| x.0))
+    .bind(e.report_seq)
+    .bind(&e.cause)
+    .bind(e.data.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Store {
+    /// Appends one event in its own transaction.
+    pub async fn append_event(&self, e: &NewEvent) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        insert_event(&mut tx, e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest events, optionally for one pile, newest first.
+    pub async fn recent_events(
+        &self,
+        pile: Option<PileId>,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, cause, data FROM events \
+             WHERE ($1 IS NULL OR pile_id = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(pile.map(|p| p.0))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Event {
+                    id: r.try_get("id")?,
+                    at: Millis(r.try_get("at")?),
+                    kind: r.try_get("kind")?,
+                    site: r.try_get::<Option<i64>, _>("site_id")?.map(SiteId),
+                    pile: r.try_get::<Option<i64>, _>("pile_id")?.map(PileId),
+                    reservation: r.try_get::<Option<i64>, _>("reservation_id")?.map(ReservationId),
+                    user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                    cause: r.try_get("cause")?,
+                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+}

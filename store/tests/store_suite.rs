@@ -1,0 +1,206 @@
+//! The store suite: every test runs on SQLite and on PostgreSQL with a fresh database.
+
+use domain::{
+    geo::LatLon, report::BayReading, Availability, ConnectorType, Millis, Occupancy, PileId,
+    PileState, Reason, Report,
+};
+use store::{
+    backend_tests,
+    piles::NewPile,
+    reports::{Applied, IncomingReport},
+    sites::{NewSite, SitePolicy},
+    users::Role,
+    Store, StoreError,
+};
+
+async fn site_and_pile(store: &Store, code: &str) -> PileId {
+    let site = store
+        .create_site(&NewSite {
+            name: "Futian Civic Car Park".into(),
+            address: "1 Fuzhong Rd".into(),
+            position: LatLon::new(22.54, 114.06).expect("valid"),
+            timezone: "Asia/Shanghai".into(),
+            policy: SitePolicy::default(),
+        })
+        .await
+        .expect("site");
+    store
+        .create_pile(&NewPile {
+            site,
+            code: code.into(),
+            connector: ConnectorType::Ccs2,
+            max_kw: 120.0,
+            price_text: "1.2 CNY/kWh".into(),
+            heartbeat_secs: 60,
+            sensor: "magnetometer".into(),
+        })
+        .await
+        .expect("pile")
+}
+
+fn incoming(pile: PileId, seq: i64, bay: BayReading, state: PileState, at: i64) -> IncomingReport {
+    IncomingReport {
+        pile,
+        report: Report { seq, bay, pile: state, battery: Some(90), quality: Some(99) },
+        received_at: Millis(at),
+        from: "127.0.0.1:40000".into(),
+    }
+}
+
+async fn sites_and_piles_round_trip(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let sites = store.list_sites().await.expect("sites");
+    assert_eq!(sites.len(), 1);
+    assert_eq!(sites[0].policy.hold_secs, 900);
+    assert!((sites[0].lat - 22.54).abs() < 1e-9);
+    let view = store.pile(pile).await.expect("pile");
+    assert_eq!(view.code, "FT-1");
+    assert_eq!(view.connector, ConnectorType::Ccs2);
+    assert_eq!(view.freshness_secs, 150);
+    assert!(!view.held);
+    // Never heard from: offline, and the bay is unknown.
+    assert_eq!(view.availability(store::now()), Availability::Busy(Reason::Offline));
+    assert_eq!(view.telemetry.occupancy, Occupancy::Unknown);
+    assert!(matches!(store.pile(PileId(9999)).await, Err(StoreError::NotFound(_))));
+}
+
+async fn duplicate_pile_code_is_a_conflict(store: Store) {
+    let p = site_and_pile(&store, "FT-1").await;
+    let site = store.pile(p).await.expect("pile").site;
+    let again = store
+        .create_pile(&NewPile {
+            site,
+            code: "FT-1".into(),
+            connector: ConnectorType::Type2,
+            max_kw: 7.0,
+            price_text: String::new(),
+            heartbeat_secs: 60,
+            sensor: "radar".into(),
+        })
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.count_piles().await.expect("count"), 1);
+}
+
+async fn report_applies_once_and_in_order(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let now = store::now().0;
+    let res = store
+        .apply_reports(&[incoming(pile, 5, BayReading::Free, PileState::Available, now)], 10_000)
+        .await
+        .expect("apply");
+    assert!(matches!(&res[0], Applied::Applied { change, .. } if change.occupancy == Some((Occupancy::Unknown, Occupancy::Free))));
+    let view = store.pile(pile).await.expect("pile");
+    assert_eq!(view.availability(Millis(now)), Availability::Idle);
+    assert_eq!(view.last_addr.as_deref(), Some("127.0.0.1:40000"));
+
+    // The same (pile, seq) again: a duplicate, nothing recorded twice.
+    let res = store
+        .apply_reports(&[incoming(pile, 5, BayReading::Occupied, PileState::Available, now + 1)], 10_000)
+        .await
+        .expect("apply");
+    assert_eq!(res, vec![Applied::Duplicate]);
+    // An older sequence: recorded as a report but never overwrites the state.
+    let res = store
+        .apply_reports(&[incoming(pile, 3, BayReading::Occupied, PileState::Available, now + 2)], 10_000)
+        .await
+        .expect("apply");
+    assert_eq!(res, vec![Applied::OutOfOrder]);
+    let view = store.pile(pile).await.expect("pile");
+    assert_eq!(view.telemetry.occupancy, Occupancy::Free);
+    assert_eq!(view.telemetry.last_seq, Some(5));
+
+    let events = store.recent_events(Some(pile), 50).await.expect("events");
+    let reports = events.iter().filter(|e| e.kind == "report").count();
+    assert_eq!(reports, 2, "{events:?}");
+    assert!(events.iter().any(|e| e.kind == "bay_changed"));
+    assert!(events.iter().any(|e| e.kind == "pile_state_changed"));
+}
+
+async fn batch_with_many_reports_for_one_pile(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let now = store::now().0;
+    let batch = vec![
+        incoming(pile, 1, BayReading::Free, PileState::Available, now),
+        incoming(pile, 2, BayReading::Occupied, PileState::Available, now + 10),
+        incoming(pile, 2, BayReading::Occupied, PileState::Available, now + 11),
+        incoming(pile, 3, BayReading::Occupied, PileState::Charging, now + 20),
+        incoming(PileId(424242), 1, BayReading::Free, PileState::Available, now),
+    ];
+    let res = store.apply_reports(&batch, 10_000).await.expect("apply");
+    assert!(matches!(res[0], Applied::Applied { .. }));
+    assert!(matches!(res[1], Applied::Applied { .. }));
+    assert_eq!(res[2], Applied::Duplicate);
+    assert!(matches!(res[3], Applied::Applied { .. }));
+    assert_eq!(res[4], Applied::UnknownPile);
+    let view = store.pile(pile).await.expect("pile");
+    assert_eq!(view.telemetry.last_seq, Some(3));
+    assert_eq!(view.availability(Millis(now + 20)), Availability::Busy(Reason::Charging));
+}
+
+async fn sweep_marks_stale_and_offline_once(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let t0 = store::now().0;
+    store
+        .apply_reports(&[incoming(pile, 1, BayReading::Free, PileState::Available, t0)], 10_000)
+        .await
+        .expect("apply");
+    assert!(store.sweep(Millis(t0 + 1000), 10_000).await.expect("sweep").is_empty());
+    let swept = store.sweep(Millis(t0 + 151_000), 10_000).await.expect("sweep");
+    assert_eq!(swept.len(), 1);
+    assert_eq!(swept[0].kind, "bay_stale");
+    assert!(store.sweep(Millis(t0 + 152_000), 10_000).await.expect("sweep").is_empty());
+    let swept = store.sweep(Millis(t0 + 301_000), 10_000).await.expect("sweep");
+    assert_eq!(swept.iter().map(|s| s.kind).collect::<Vec<_>>(), vec!["pile_offline"]);
+    let view = store.pile(pile).await.expect("pile");
+    assert_eq!(view.availability(Millis(t0 + 301_000)), Availability::Busy(Reason::Offline));
+    let events = store.recent_events(Some(pile), 10).await.expect("events");
+    assert!(events.iter().any(|e| e.kind == "bay_stale" && e.cause == "timer"));
+}
+
+async fn credentials_issue_rotate_revoke(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let first = store.issue_credential(pile).await.expect("issue");
+    assert_eq!(first.secret.len(), 32);
+    let hashes = store.active_key_hashes().await.expect("hashes");
+    assert_eq!(hashes.len(), 1);
+    assert!(hashes[0].1.verifies(&first.secret));
+    let second = store.issue_credential(pile).await.expect("rotate");
+    let hashes = store.active_key_hashes().await.expect("hashes");
+    assert_eq!(hashes.len(), 1);
+    assert!(!hashes[0].1.verifies(&first.secret), "rotation invalidates the old key");
+    assert!(hashes[0].1.verifies(&second.secret));
+    assert_eq!(store.credential_info(pile).await.expect("info").fingerprint, second.fingerprint);
+    store.revoke_credential(pile).await.expect("revoke");
+    assert!(store.active_key_hashes().await.expect("hashes").is_empty());
+    assert!(matches!(store.issue_credential(PileId(777)).await, Err(StoreError::NotFound(_))));
+}
+
+async fn users_hash_and_authenticate(store: Store) {
+    store.create_user("Ada@Example.com", "Ada", "correct horse", Role::Admin).await.expect("user");
+    let dup = store.create_user("ada@example.com", "Ada 2", "x", Role::Driver).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))));
+    let user = store.authenticate("ada@example.com", "correct horse").await.expect("auth");
+    assert_eq!(user.map(|u| u.role), Some(Role::Admin));
+    assert!(store.authenticate("ada@example.com", "wrong").await.expect("auth").is_none());
+    assert!(store.authenticate("nobody@example.com", "x").await.expect("auth").is_none());
+}
+
+async fn meta_values(store: Store) {
+    assert_eq!(store.meta("demo").await.expect("meta"), None);
+    store.set_meta("demo", "v1").await.expect("set");
+    store.set_meta("demo", "v2").await.expect("set");
+    assert_eq!(store.meta("demo").await.expect("meta").as_deref(), Some("v2"));
+    store.ping().await.expect("ping");
+}
+
+backend_tests! {
+    sites_and_piles => sites_and_piles_round_trip;
+    duplicate_code => duplicate_pile_code_is_a_conflict;
+    report_once_in_order => report_applies_once_and_in_order;
+    batch_many => batch_with_many_reports_for_one_pile;
+    sweep => sweep_marks_stale_and_offline_once;
+    credentials => credentials_issue_rotate_revoke;
+    users => users_hash_and_authenticate;
+    meta => meta_values;
+}
