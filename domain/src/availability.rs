@@ -217,7 +217,12 @@ mod tests {
     /// the reason always follows the documented precedence.
     #[test]
     fn rule_is_exhaustively_consistent() {
-        let states = [None, Some(PileState::Available), Some(PileState::Charging), Some(PileState::Faulted)];
+        let states = [
+            None,
+            Some(PileState::Available),
+            Some(PileState::Charging),
+            Some(PileState::Faulted),
+        ];
         let occs = [Occupancy::Free, Occupancy::Occupied, Occupancy::Unknown];
         // ages in seconds: fresh, stale but online, offline, never heard
         let ages: [Option<i64>; 4] = [Some(10), Some(200), Some(400), None];
@@ -240,7 +245,11 @@ mod tests {
                                     && fresh
                                     && !flapping
                                     && occ == Occupancy::Free;
-                                assert_eq!(got.is_idle(), expect_idle, "{state:?} {occ:?} {age:?} {flapping} {enabled} {held}");
+                                assert_eq!(
+                                    got.is_idle(),
+                                    expect_idle,
+                                    "{state:?} {occ:?} {age:?} {flapping} {enabled} {held}"
+                                );
                                 let expected = if !enabled {
                                     Some(Reason::Disabled)
                                 } else if !online {
@@ -258,7 +267,10 @@ mod tests {
                                 } else {
                                     Some(Reason::Stale)
                                 };
-                                assert_eq!(got, expected.map_or(Availability::Idle, Availability::Busy));
+                                assert_eq!(
+                                    got,
+                                    expected.map_or(Availability::Idle, Availability::Busy)
+                                );
                             }
                         }
                     }
@@ -275,16 +287,28 @@ mod tests {
             assert_ne!(a.ocpi(), OcpiStatus::Available, "{r:?}");
             assert_eq!(a.as_str(), r.as_str());
         }
-        assert_eq!(Availability::Busy(Reason::Blocked).fiware(Occupancy::Occupied), FiwareStatus::Occupied);
-        assert_eq!(Availability::Busy(Reason::Faulted).fiware(Occupancy::Free), FiwareStatus::Closed);
-        assert_eq!(Availability::Idle.fiware(Occupancy::Free), FiwareStatus::Free);
+        assert_eq!(
+            Availability::Busy(Reason::Blocked).fiware(Occupancy::Occupied),
+            FiwareStatus::Occupied
+        );
+        assert_eq!(
+            Availability::Busy(Reason::Faulted).fiware(Occupancy::Free),
+            FiwareStatus::Closed
+        );
+        assert_eq!(
+            Availability::Idle.fiware(Occupancy::Free),
+            FiwareStatus::Free
+        );
     }
 
     #[test]
     fn availability_serializes_with_reason() {
         let json = serde_json::to_string(&Availability::Busy(Reason::Blocked)).expect("json");
         assert_eq!(json, r#"{"status":"busy","reason":"blocked"}"#);
-        assert_eq!(serde_json::to_string(&Availability::Idle).expect("json"), r#"{"status":"idle"}"#);
+        assert_eq!(
+            serde_json::to_string(&Availability::Idle).expect("json"),
+            r#"{"status":"idle"}"#
+        );
     }
 
     #[test]

@@ -235,7 +235,10 @@ mod tests {
         let c = t.apply(&report(4, BayReading::Free), Millis(104_000), WINDOW);
         assert_eq!(c.flapping, Some(true));
         // While flapping, a `free` reading is never offered as free.
-        assert_eq!(t.effective_occupancy(Millis(104_000), 150), Occupancy::Unknown);
+        assert_eq!(
+            t.effective_occupancy(Millis(104_000), 150),
+            Occupancy::Unknown
+        );
         assert!(t.flapping_at(Millis(113_999), WINDOW));
         assert!(!t.flapping_at(Millis(114_000), WINDOW));
         let c = t.apply(&report(5, BayReading::Free), Millis(115_000), WINDOW);
@@ -248,7 +251,11 @@ mod tests {
         let mut t = BayTelemetry::default();
         let mut bay = BayReading::Free;
         for i in 1..20 {
-            bay = if bay == BayReading::Free { BayReading::Occupied } else { BayReading::Free };
+            bay = if bay == BayReading::Free {
+                BayReading::Occupied
+            } else {
+                BayReading::Free
+            };
             t.apply(&report(i, bay), Millis(i * (WINDOW + 1)), WINDOW);
             assert!(!t.flapping, "flip {i}");
         }
@@ -260,6 +267,9 @@ mod tests {
         assert_eq!(t.effective_occupancy(Millis(0), 150), Occupancy::Unknown);
         t.apply(&report(1, BayReading::Free), Millis(0), WINDOW);
         assert_eq!(t.effective_occupancy(Millis(150_000), 150), Occupancy::Free);
-        assert_eq!(t.effective_occupancy(Millis(150_001), 150), Occupancy::Unknown);
+        assert_eq!(
+            t.effective_occupancy(Millis(150_001), 150),
+            Occupancy::Unknown
+        );
     }
 }

@@ -19,7 +19,11 @@ pub struct OutOfRange;
 impl LatLon {
     /// A validated point.
     pub fn new(lat: f64, lon: f64) -> Result<Self, OutOfRange> {
-        if lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
+        if lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon)
+        {
             Ok(LatLon { lat, lon })
         } else {
             Err(OutOfRange)
@@ -52,8 +56,14 @@ mod tests {
     #[test]
     fn distance_is_plausible() {
         // Shenzhen Futian to Shenzhen Bao'an airport: about 30 km.
-        let a = LatLon { lat: 22.5431, lon: 114.0579 };
-        let b = LatLon { lat: 22.6393, lon: 113.8107 };
+        let a = LatLon {
+            lat: 22.5431,
+            lon: 114.0579,
+        };
+        let b = LatLon {
+            lat: 22.6393,
+            lon: 113.8107,
+        };
         let d = a.distance_km(b);
         assert!((25.0..32.0).contains(&d), "{d}");
         assert!(a.distance_km(a) < 1e-9);

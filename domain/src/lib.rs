@@ -14,7 +14,7 @@ pub mod time;
 pub use availability::{classify, Availability, FiwareStatus, OcpiStatus, PileSnapshot, Reason};
 pub use bay::{BayTelemetry, Occupancy, ReadingChange};
 pub use ids::{PileId, ReservationId, SiteId, UserId};
-pub use live::LiveEvent;
+pub use live::{HoldChange, LiveEvent};
 pub use pile::{ConnectorType, PileState};
 pub use report::{Report, ReportError};
 pub use reservation::{Outcome, ReservationStatus};

@@ -26,3 +26,16 @@ pub enum LiveEvent {
         reading_at: Option<Millis>,
     },
 }
+
+/// A change of a pile's hold, for the pile's own display (CoAP observe) and the driver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldChange {
+    /// The pile.
+    pub pile: PileId,
+    /// The reservation.
+    pub reservation: crate::ReservationId,
+    /// The driver.
+    pub user: crate::UserId,
+    /// Held, or how it ended.
+    pub status: crate::ReservationStatus,
+}

@@ -125,7 +125,11 @@ mod tests {
 
     #[test]
     fn pile_state_round_trips() {
-        for s in [PileState::Available, PileState::Charging, PileState::Faulted] {
+        for s in [
+            PileState::Available,
+            PileState::Charging,
+            PileState::Faulted,
+        ] {
             assert_eq!(s.as_str().parse::<PileState>(), Ok(s));
         }
         assert!("idle".parse::<PileState>().is_err());

@@ -101,8 +101,13 @@ impl TryFrom<RawReport> for Report {
 }
 
 fn percent(v: Option<i64>, name: &'static str) -> Result<Option<u8>, ReportError> {
-    v.map(|x| u8::try_from(x).ok().filter(|p| *p <= 100).ok_or(ReportError::Percent(name)))
-        .transpose()
+    v.map(|x| {
+        u8::try_from(x)
+            .ok()
+            .filter(|p| *p <= 100)
+            .ok_or(ReportError::Percent(name))
+    })
+    .transpose()
 }
 
 impl From<&Report> for RawReport {
@@ -148,21 +153,38 @@ mod tests {
 
     #[test]
     fn invalid_fields_are_named() {
-        assert_eq!(Report::try_from(raw(-1, "free", "available")), Err(ReportError::Seq));
-        assert_eq!(Report::try_from(raw(MAX_SEQ + 1, "free", "available")), Err(ReportError::Seq));
-        assert_eq!(Report::try_from(raw(1, "unknown", "available")), Err(ReportError::Bay));
-        assert_eq!(Report::try_from(raw(1, "free", "idle")), Err(ReportError::Pile));
-        let bad_bat = RawReport { bat: Some(101), ..raw(1, "free", "available") };
+        assert_eq!(
+            Report::try_from(raw(-1, "free", "available")),
+            Err(ReportError::Seq)
+        );
+        assert_eq!(
+            Report::try_from(raw(MAX_SEQ + 1, "free", "available")),
+            Err(ReportError::Seq)
+        );
+        assert_eq!(
+            Report::try_from(raw(1, "unknown", "available")),
+            Err(ReportError::Bay)
+        );
+        assert_eq!(
+            Report::try_from(raw(1, "free", "idle")),
+            Err(ReportError::Pile)
+        );
+        let bad_bat = RawReport {
+            bat: Some(101),
+            ..raw(1, "free", "available")
+        };
         assert_eq!(Report::try_from(bad_bat), Err(ReportError::Percent("bat")));
-        let bad_q = RawReport { q: Some(-1), ..raw(1, "free", "available") };
+        let bad_q = RawReport {
+            q: Some(-1),
+            ..raw(1, "free", "available")
+        };
         assert_eq!(Report::try_from(bad_q), Err(ReportError::Percent("q")));
     }
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let err = serde_json::from_str::<RawReport>(
-            r#"{"seq":1,"bay":"free","pile":"available","x":1}"#,
-        );
+        let err =
+            serde_json::from_str::<RawReport>(r#"{"seq":1,"bay":"free","pile":"available","x":1}"#);
         assert!(err.is_err());
     }
 }

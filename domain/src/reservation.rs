@@ -66,7 +66,14 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in ["held", "fulfilled", "cancelled", "expired", "blocked", "voided"] {
+        for s in [
+            "held",
+            "fulfilled",
+            "cancelled",
+            "expired",
+            "blocked",
+            "voided",
+        ] {
             assert_eq!(s.parse::<ReservationStatus>().map(|x| x.as_str()), Ok(s));
         }
         assert!("active".parse::<ReservationStatus>().is_err());

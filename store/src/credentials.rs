@@ -106,7 +106,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(IssuedCredential { pile, secret, fingerprint })
+        Ok(IssuedCredential {
+            pile,
+            secret,
+            fingerprint,
+        })
     }
 
     /// Revokes `pile`'s credential: its reports are refused from then on.

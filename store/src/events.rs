@@ -106,7 +106,9 @@ impl Store {
                     kind: r.try_get("kind")?,
                     site: r.try_get::<Option<i64>, _>("site_id")?.map(SiteId),
                     pile: r.try_get::<Option<i64>, _>("pile_id")?.map(PileId),
-                    reservation: r.try_get::<Option<i64>, _>("reservation_id")?.map(ReservationId),
+                    reservation: r
+                        .try_get::<Option<i64>, _>("reservation_id")?
+                        .map(ReservationId),
                     user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
                     cause: r.try_get("cause")?,
                     data: serde_json::from_str(&r.try_get::<String, _>("data")?)

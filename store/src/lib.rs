@@ -8,6 +8,7 @@ pub mod events;
 pub mod meta;
 pub mod piles;
 pub mod reports;
+pub mod reservations;
 pub mod sites;
 pub mod staleness;
 #[cfg(feature = "testing")]
@@ -126,18 +127,26 @@ impl Store {
 
 /// `sqlite:path` → ensures the folder exists and asks sqlx to create the file.
 fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" && !path.is_empty() {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Config(format!("cannot create {}: {e}", dir.display()))
-            })?;
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
         }
     }
     let mut query = query.to_owned();
     if !query.contains("mode=") {
-        query = if query.is_empty() { "mode=rwc".into() } else { format!("{query}&mode=rwc") };
+        query = if query.is_empty() {
+            "mode=rwc".into()
+        } else {
+            format!("{query}&mode=rwc")
+        };
     }
     Ok(format!("sqlite://{path}?{query}"))
 }
@@ -170,8 +179,14 @@ mod tests {
 
     #[test]
     fn backend_from_url() {
-        assert_eq!("sqlite:data/x.db".parse::<Backend>().ok(), Some(Backend::Sqlite));
-        assert_eq!("postgres://u@h/db".parse::<Backend>().ok(), Some(Backend::Postgres));
+        assert_eq!(
+            "sqlite:data/x.db".parse::<Backend>().ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            "postgres://u@h/db".parse::<Backend>().ok(),
+            Some(Backend::Postgres)
+        );
         assert!("mysql://h/db".parse::<Backend>().is_err());
     }
 

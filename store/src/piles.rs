@@ -88,7 +88,8 @@ impl PileView {
     }
 }
 
-pub(crate) const PILE_VIEW_SELECT: &str = "SELECT p.id, p.code, p.site_id, s.name AS site_name, s.address, s.lat, s.lon, \
+pub(crate) const PILE_VIEW_SELECT: &str =
+    "SELECT p.id, p.code, p.site_id, s.name AS site_name, s.address, s.lat, s.lon, \
      p.connector, p.max_kw, p.price_text, p.heartbeat_secs, b.sensor, \
      p.enabled * s.enabled AS enabled, s.freshness_secs AS site_freshness, \
      (SELECT COUNT(*) FROM reservations r WHERE r.pile_id = p.id AND r.status = 'held') AS held, \
@@ -107,7 +108,10 @@ pub(crate) fn telemetry_from_row(r: &sqlx::any::AnyRow) -> Result<BayTelemetry, 
             .map(|s| s.parse())
             .transpose()
             .map_err(corrupt)?,
-        occupancy: r.try_get::<String, _>("occupancy")?.parse().map_err(corrupt)?,
+        occupancy: r
+            .try_get::<String, _>("occupancy")?
+            .parse()
+            .map_err(corrupt)?,
         occupancy_since: r.try_get::<Option<i64>, _>("occupancy_since")?.map(Millis),
         last_flip_at: r.try_get::<Option<i64>, _>("last_flip_at")?.map(Millis),
         rapid_flips: r.try_get("rapid_flips")?,
@@ -117,7 +121,7 @@ pub(crate) fn telemetry_from_row(r: &sqlx::any::AnyRow) -> Result<BayTelemetry, 
     })
 }
 
-fn pile_from_row(r: &sqlx::any::AnyRow) -> Result<PileView, StoreError> {
+pub(crate) fn pile_from_row(r: &sqlx::any::AnyRow) -> Result<PileView, StoreError> {
     let heartbeat_secs: i64 = r.try_get("heartbeat_secs")?;
     let site_freshness: Option<i64> = r.try_get("site_freshness")?;
     Ok(PileView {
@@ -193,7 +197,11 @@ impl Store {
     pub async fn piles_by_id(&self, ids: &[PileId]) -> Result<Vec<PileView>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let list = chunk.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",");
+            let list = chunk
+                .iter()
+                .map(|i| i.0.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
             let rows = sqlx::query(&format!("{PILE_VIEW_SELECT} WHERE p.id IN ({list})"))
                 .fetch_all(self.pool())
                 .await?;
@@ -206,6 +214,8 @@ impl Store {
 
     /// Number of piles.
     pub async fn count_piles(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM piles").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM piles")
+            .fetch_one(self.pool())
+            .await?)
     }
 }

@@ -36,6 +36,8 @@ pub enum Applied {
         site: SiteId,
         /// What changed.
         change: ReadingChange,
+        /// The bay was stale or the pile offline before this report.
+        revived: bool,
     },
     /// Recorded, but an equal or newer sequence number was already applied: state unchanged.
     OutOfOrder,
@@ -50,6 +52,7 @@ struct Loaded {
     telemetry: BayTelemetry,
     freshness_secs: i64,
     offline_secs: i64,
+    silent: bool,
     dirty: Option<(Millis, String)>,
 }
 
@@ -57,7 +60,7 @@ async fn load(tx: &mut Transaction<'_, Any>, pile: PileId) -> Result<Option<Load
     let row = sqlx::query(
         "SELECT p.site_id, p.heartbeat_secs, s.freshness_secs AS site_freshness, b.last_seq, \
          b.last_report_at, b.pile_state, b.occupancy, b.occupancy_since, b.last_flip_at, \
-         b.rapid_flips, b.flapping, b.battery, b.quality \
+         b.rapid_flips, b.flapping, b.battery, b.quality, b.stale + b.offline AS silent \
          FROM bays b JOIN piles p ON p.id = b.pile_id JOIN sites s ON s.id = p.site_id \
          WHERE b.pile_id = $1",
     )
@@ -74,12 +77,15 @@ async fn load(tx: &mut Transaction<'_, Any>, pile: PileId) -> Result<Option<Load
         telemetry: telemetry_from_row(&r)?,
         freshness_secs,
         offline_secs: offline_secs(heartbeat).max(freshness_secs),
+        silent: r.try_get::<i64, _>("silent")? != 0,
         dirty: None,
     }))
 }
 
 async fn save(tx: &mut Transaction<'_, Any>, pile: PileId, l: &Loaded) -> Result<(), StoreError> {
-    let Some((at, from)) = &l.dirty else { return Ok(()) };
+    let Some((at, from)) = &l.dirty else {
+        return Ok(());
+    };
     let t = &l.telemetry;
     sqlx::query(
         "UPDATE bays SET last_seq = $1, last_report_at = $2, pile_state = $3, occupancy = $4, \
@@ -131,7 +137,11 @@ fn change_events(r: &IncomingReport, site: SiteId, c: &ReadingChange) -> Vec<New
     }
     if let Some(flapping) = c.flapping {
         out.push(NewEvent {
-            kind: if flapping { "bay_flapping" } else { "bay_settled" },
+            kind: if flapping {
+                "bay_flapping"
+            } else {
+                "bay_settled"
+            },
             ..base()
         });
     }
@@ -192,7 +202,12 @@ impl Store {
             }
             l.telemetry = next;
             l.dirty = Some((r.received_at, r.from.clone()));
-            out.push(Applied::Applied { site: l.site, change });
+            let revived = std::mem::take(&mut l.silent);
+            out.push(Applied::Applied {
+                site: l.site,
+                change,
+                revived,
+            });
         }
         for (pile, l) in &piles {
             if let Some(l) = l {

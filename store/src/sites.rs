@@ -111,9 +111,11 @@ impl Store {
 
     /// Every site, by name.
     pub async fn list_sites(&self) -> Result<Vec<Site>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY name, id"))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {SITE_COLUMNS} FROM sites ORDER BY name, id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
         Ok(rows.iter().map(site_from_row).collect::<Result<_, _>>()?)
     }
 

@@ -22,15 +22,15 @@ pub struct SweptPile {
 
 impl Store {
     /// Applies every transition due at `now` and returns the piles it changed.
-    pub async fn sweep(&self, now: Millis, flap_window_ms: i64) -> Result<Vec<SweptPile>, StoreError> {
+    pub async fn sweep(
+        &self,
+        now: Millis,
+        flap_window_ms: i64,
+    ) -> Result<Vec<SweptPile>, StoreError> {
         let mut tx = self.pool().begin().await?;
         let mut out = Vec::new();
         let sweeps: [(&'static str, &str, &str); 3] = [
-            (
-                "bay_stale",
-                "b.stale = 0 AND b.stale_at <= $1",
-                "stale = 1",
-            ),
+            ("bay_stale", "b.stale = 0 AND b.stale_at <= $1", "stale = 1"),
             (
                 "pile_offline",
                 "b.offline = 0 AND b.offline_at <= $1",
@@ -43,7 +43,11 @@ impl Store {
             ),
         ];
         for (kind, due, set) in sweeps {
-            let threshold = if kind == "bay_settled" { now.0 - flap_window_ms } else { now.0 };
+            let threshold = if kind == "bay_settled" {
+                now.0 - flap_window_ms
+            } else {
+                now.0
+            };
             let rows = sqlx::query(&format!(
                 "SELECT b.pile_id, p.site_id FROM bays b JOIN piles p ON p.id = b.pile_id WHERE {due} LIMIT 5000"
             ))
@@ -54,11 +58,13 @@ impl Store {
                 let pile = PileId(r.try_get("pile_id")?);
                 let site = SiteId(r.try_get("site_id")?);
                 let guard = due.replace("b.", "");
-                let done = sqlx::query(&format!("UPDATE bays SET {set} WHERE pile_id = $2 AND {guard}"))
-                    .bind(threshold)
-                    .bind(pile.0)
-                    .execute(&mut *tx)
-                    .await?;
+                let done = sqlx::query(&format!(
+                    "UPDATE bays SET {set} WHERE pile_id = $2 AND {guard}"
+                ))
+                .bind(threshold)
+                .bind(pile.0)
+                .execute(&mut *tx)
+                .await?;
                 if done.rows_affected() == 0 {
                     continue;
                 }

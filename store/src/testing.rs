@@ -27,7 +27,11 @@ enum Cleanup {
 
 fn unique_name() -> String {
     use rand::Rng;
-    format!("cbtest_{}_{:08x}", std::process::id(), rand::thread_rng().gen::<u32>())
+    format!(
+        "cbtest_{}_{:08x}",
+        std::process::id(),
+        rand::thread_rng().gen::<u32>()
+    )
 }
 
 impl TestDb {
@@ -36,7 +40,11 @@ impl TestDb {
         let dir = std::env::temp_dir().join(unique_name());
         let url = format!("sqlite:{}/test.db", dir.display());
         let store = Store::connect(&url).await?;
-        Ok(TestDb { store, url, cleanup: Cleanup::Dir(dir) })
+        Ok(TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Dir(dir),
+        })
     }
 
     /// A fresh PostgreSQL database, or `None` when the server is unreachable outside CI.
@@ -48,18 +56,29 @@ impl TestDb {
         let mut conn = match sqlx::AnyConnection::connect(&admin).await {
             Ok(c) => c,
             Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!("\n*** PostgreSQL unreachable at {admin} ({e}): PostgreSQL test SKIPPED ***\n");
+                eprintln!(
+                    "\n*** PostgreSQL unreachable at {admin} ({e}): PostgreSQL test SKIPPED ***\n"
+                );
                 return Ok(None);
             }
-            Err(e) => return Err(StoreError::Connect(format!("CI=true and PostgreSQL unreachable: {e}"))),
+            Err(e) => {
+                return Err(StoreError::Connect(format!(
+                    "CI=true and PostgreSQL unreachable: {e}"
+                )))
+            }
         };
         let name = unique_name();
-        conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
         conn.close().await?;
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
         let url = format!("{base}/{name}");
         let store = Store::connect(&url).await?;
-        Ok(Some(TestDb { store, url, cleanup: Cleanup::PgDatabase(name) }))
+        Ok(Some(TestDb {
+            store,
+            url,
+            cleanup: Cleanup::PgDatabase(name),
+        }))
     }
 
     /// Closes the store and removes the database.
@@ -72,7 +91,9 @@ impl TestDb {
             Cleanup::PgDatabase(name) => {
                 use sqlx::{Connection, Executor};
                 if let Ok(mut c) = sqlx::AnyConnection::connect(&postgres_admin_url()).await {
-                    let _ = c.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    let _ = c
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
                 }
             }
         }

@@ -78,7 +78,11 @@ impl Store {
 
     /// Checks a password; `None` when the email is unknown, the password wrong or the
     /// account disabled (callers must not say which).
-    pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(
             "SELECT id, email, display_name, password_hash, role, disabled FROM users WHERE email = $1",
         )
@@ -87,8 +91,12 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         let stored: String = r.try_get("password_hash")?;
-        let parsed = PasswordHash::new(&stored).map_err(|_| StoreError::Corrupt("password hash".into()))?;
-        if Argon2::default().verify_password(password.as_bytes(), &parsed).is_err() {
+        let parsed =
+            PasswordHash::new(&stored).map_err(|_| StoreError::Corrupt("password hash".into()))?;
+        if Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_err()
+        {
             return Ok(None);
         }
         let user = User {

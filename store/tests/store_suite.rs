@@ -41,7 +41,13 @@ async fn site_and_pile(store: &Store, code: &str) -> PileId {
 fn incoming(pile: PileId, seq: i64, bay: BayReading, state: PileState, at: i64) -> IncomingReport {
     IncomingReport {
         pile,
-        report: Report { seq, bay, pile: state, battery: Some(90), quality: Some(99) },
+        report: Report {
+            seq,
+            bay,
+            pile: state,
+            battery: Some(90),
+            quality: Some(99),
+        },
         received_at: Millis(at),
         from: "127.0.0.1:40000".into(),
     }
@@ -59,9 +65,15 @@ async fn sites_and_piles_round_trip(store: Store) {
     assert_eq!(view.freshness_secs, 150);
     assert!(!view.held);
     // Never heard from: offline, and the bay is unknown.
-    assert_eq!(view.availability(store::now()), Availability::Busy(Reason::Offline));
+    assert_eq!(
+        view.availability(store::now()),
+        Availability::Busy(Reason::Offline)
+    );
     assert_eq!(view.telemetry.occupancy, Occupancy::Unknown);
-    assert!(matches!(store.pile(PileId(9999)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.pile(PileId(9999)).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 async fn duplicate_pile_code_is_a_conflict(store: Store) {
@@ -86,23 +98,52 @@ async fn report_applies_once_and_in_order(store: Store) {
     let pile = site_and_pile(&store, "FT-1").await;
     let now = store::now().0;
     let res = store
-        .apply_reports(&[incoming(pile, 5, BayReading::Free, PileState::Available, now)], 10_000)
+        .apply_reports(
+            &[incoming(
+                pile,
+                5,
+                BayReading::Free,
+                PileState::Available,
+                now,
+            )],
+            10_000,
+        )
         .await
         .expect("apply");
-    assert!(matches!(&res[0], Applied::Applied { change, .. } if change.occupancy == Some((Occupancy::Unknown, Occupancy::Free))));
+    assert!(
+        matches!(&res[0], Applied::Applied { change, .. } if change.occupancy == Some((Occupancy::Unknown, Occupancy::Free)))
+    );
     let view = store.pile(pile).await.expect("pile");
     assert_eq!(view.availability(Millis(now)), Availability::Idle);
     assert_eq!(view.last_addr.as_deref(), Some("127.0.0.1:40000"));
 
     // The same (pile, seq) again: a duplicate, nothing recorded twice.
     let res = store
-        .apply_reports(&[incoming(pile, 5, BayReading::Occupied, PileState::Available, now + 1)], 10_000)
+        .apply_reports(
+            &[incoming(
+                pile,
+                5,
+                BayReading::Occupied,
+                PileState::Available,
+                now + 1,
+            )],
+            10_000,
+        )
         .await
         .expect("apply");
     assert_eq!(res, vec![Applied::Duplicate]);
     // An older sequence: recorded as a report but never overwrites the state.
     let res = store
-        .apply_reports(&[incoming(pile, 3, BayReading::Occupied, PileState::Available, now + 2)], 10_000)
+        .apply_reports(
+            &[incoming(
+                pile,
+                3,
+                BayReading::Occupied,
+                PileState::Available,
+                now + 2,
+            )],
+            10_000,
+        )
         .await
         .expect("apply");
     assert_eq!(res, vec![Applied::OutOfOrder]);
@@ -122,10 +163,28 @@ async fn batch_with_many_reports_for_one_pile(store: Store) {
     let now = store::now().0;
     let batch = vec![
         incoming(pile, 1, BayReading::Free, PileState::Available, now),
-        incoming(pile, 2, BayReading::Occupied, PileState::Available, now + 10),
-        incoming(pile, 2, BayReading::Occupied, PileState::Available, now + 11),
+        incoming(
+            pile,
+            2,
+            BayReading::Occupied,
+            PileState::Available,
+            now + 10,
+        ),
+        incoming(
+            pile,
+            2,
+            BayReading::Occupied,
+            PileState::Available,
+            now + 11,
+        ),
         incoming(pile, 3, BayReading::Occupied, PileState::Charging, now + 20),
-        incoming(PileId(424242), 1, BayReading::Free, PileState::Available, now),
+        incoming(
+            PileId(424242),
+            1,
+            BayReading::Free,
+            PileState::Available,
+            now,
+        ),
     ];
     let res = store.apply_reports(&batch, 10_000).await.expect("apply");
     assert!(matches!(res[0], Applied::Applied { .. }));
@@ -135,27 +194,61 @@ async fn batch_with_many_reports_for_one_pile(store: Store) {
     assert_eq!(res[4], Applied::UnknownPile);
     let view = store.pile(pile).await.expect("pile");
     assert_eq!(view.telemetry.last_seq, Some(3));
-    assert_eq!(view.availability(Millis(now + 20)), Availability::Busy(Reason::Charging));
+    assert_eq!(
+        view.availability(Millis(now + 20)),
+        Availability::Busy(Reason::Charging)
+    );
 }
 
 async fn sweep_marks_stale_and_offline_once(store: Store) {
     let pile = site_and_pile(&store, "FT-1").await;
     let t0 = store::now().0;
     store
-        .apply_reports(&[incoming(pile, 1, BayReading::Free, PileState::Available, t0)], 10_000)
+        .apply_reports(
+            &[incoming(
+                pile,
+                1,
+                BayReading::Free,
+                PileState::Available,
+                t0,
+            )],
+            10_000,
+        )
         .await
         .expect("apply");
-    assert!(store.sweep(Millis(t0 + 1000), 10_000).await.expect("sweep").is_empty());
-    let swept = store.sweep(Millis(t0 + 151_000), 10_000).await.expect("sweep");
+    assert!(store
+        .sweep(Millis(t0 + 1000), 10_000)
+        .await
+        .expect("sweep")
+        .is_empty());
+    let swept = store
+        .sweep(Millis(t0 + 151_000), 10_000)
+        .await
+        .expect("sweep");
     assert_eq!(swept.len(), 1);
     assert_eq!(swept[0].kind, "bay_stale");
-    assert!(store.sweep(Millis(t0 + 152_000), 10_000).await.expect("sweep").is_empty());
-    let swept = store.sweep(Millis(t0 + 301_000), 10_000).await.expect("sweep");
-    assert_eq!(swept.iter().map(|s| s.kind).collect::<Vec<_>>(), vec!["pile_offline"]);
+    assert!(store
+        .sweep(Millis(t0 + 152_000), 10_000)
+        .await
+        .expect("sweep")
+        .is_empty());
+    let swept = store
+        .sweep(Millis(t0 + 301_000), 10_000)
+        .await
+        .expect("sweep");
+    assert_eq!(
+        swept.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        vec!["pile_offline"]
+    );
     let view = store.pile(pile).await.expect("pile");
-    assert_eq!(view.availability(Millis(t0 + 301_000)), Availability::Busy(Reason::Offline));
+    assert_eq!(
+        view.availability(Millis(t0 + 301_000)),
+        Availability::Busy(Reason::Offline)
+    );
     let events = store.recent_events(Some(pile), 10).await.expect("events");
-    assert!(events.iter().any(|e| e.kind == "bay_stale" && e.cause == "timer"));
+    assert!(events
+        .iter()
+        .any(|e| e.kind == "bay_stale" && e.cause == "timer"));
 }
 
 async fn credentials_issue_rotate_revoke(store: Store) {
@@ -168,29 +261,57 @@ async fn credentials_issue_rotate_revoke(store: Store) {
     let second = store.issue_credential(pile).await.expect("rotate");
     let hashes = store.active_key_hashes().await.expect("hashes");
     assert_eq!(hashes.len(), 1);
-    assert!(!hashes[0].1.verifies(&first.secret), "rotation invalidates the old key");
+    assert!(
+        !hashes[0].1.verifies(&first.secret),
+        "rotation invalidates the old key"
+    );
     assert!(hashes[0].1.verifies(&second.secret));
-    assert_eq!(store.credential_info(pile).await.expect("info").fingerprint, second.fingerprint);
+    assert_eq!(
+        store.credential_info(pile).await.expect("info").fingerprint,
+        second.fingerprint
+    );
     store.revoke_credential(pile).await.expect("revoke");
     assert!(store.active_key_hashes().await.expect("hashes").is_empty());
-    assert!(matches!(store.issue_credential(PileId(777)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.issue_credential(PileId(777)).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 async fn users_hash_and_authenticate(store: Store) {
-    store.create_user("Ada@Example.com", "Ada", "correct horse", Role::Admin).await.expect("user");
-    let dup = store.create_user("ada@example.com", "Ada 2", "x", Role::Driver).await;
+    store
+        .create_user("Ada@Example.com", "Ada", "correct horse", Role::Admin)
+        .await
+        .expect("user");
+    let dup = store
+        .create_user("ada@example.com", "Ada 2", "x", Role::Driver)
+        .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
-    let user = store.authenticate("ada@example.com", "correct horse").await.expect("auth");
+    let user = store
+        .authenticate("ada@example.com", "correct horse")
+        .await
+        .expect("auth");
     assert_eq!(user.map(|u| u.role), Some(Role::Admin));
-    assert!(store.authenticate("ada@example.com", "wrong").await.expect("auth").is_none());
-    assert!(store.authenticate("nobody@example.com", "x").await.expect("auth").is_none());
+    assert!(store
+        .authenticate("ada@example.com", "wrong")
+        .await
+        .expect("auth")
+        .is_none());
+    assert!(store
+        .authenticate("nobody@example.com", "x")
+        .await
+        .expect("auth")
+        .is_none());
 }
 
 async fn meta_values(store: Store) {
     assert_eq!(store.meta("demo").await.expect("meta"), None);
     store.set_meta("demo", "v1").await.expect("set");
     store.set_meta("demo", "v2").await.expect("set");
-    assert_eq!(store.meta("demo").await.expect("meta").as_deref(), Some("v2"));
+    assert_eq!(
+        store.meta("demo").await.expect("meta").as_deref(),
+        Some("v2")
+    );
     store.ping().await.expect("ping");
 }
 

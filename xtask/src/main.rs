@@ -1,1 +1,178 @@
-fn main() {}
+//! chargebay's build driver. Builds the site that the server serves — the hydrate WASM
+//! bundle (cargo → wasm-bindgen as a library → wasm-opt), the stylesheet and the static
+//! assets — without needing `cargo-leptos` installed. It follows the
+//! `[[workspace.metadata.leptos]]` layout, so `cargo leptos watch` remains an alternative.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use flate2::{write::GzEncoder, Compression};
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+/// The name every generated file starts with (`pkg/chargebay.js`, `pkg/chargebay_bg.wasm`).
+const OUTPUT_NAME: &str = "chargebay";
+
+#[derive(Parser)]
+#[command(about = "chargebay build tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build the site (WASM + JS + CSS + public assets) into target/site.
+    Site {
+        /// Skip wasm-opt even when it is installed (faster, larger).
+        #[arg(long)]
+        no_opt: bool,
+    },
+    /// Print the size of the built bundle, raw and gzipped.
+    Sizes,
+}
+
+fn main() -> Result<()> {
+    let root = workspace_root()?;
+    match Cli::parse().task {
+        Task::Site { no_opt } => {
+            build_site(&root, !no_opt)?;
+            print_sizes(&root)
+        }
+        Task::Sizes => print_sizes(&root),
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask lives one level below the workspace root")
+}
+
+fn site_dir(root: &Path) -> PathBuf {
+    root.join("target/site")
+}
+
+fn build_site(root: &Path, optimise: bool) -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args([
+            "build",
+            "-p",
+            "frontend",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+        ])
+        .status()
+        .context("running cargo build for the frontend")?;
+    if !status.success() {
+        bail!("the frontend WASM build failed");
+    }
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
+    let pkg = site_dir(root).join("pkg");
+    fs::create_dir_all(&pkg)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(OUTPUT_NAME)
+        .web(true)?
+        .typescript(false)
+        .remove_producers_section(true)
+        .generate(&pkg)
+        .context("wasm-bindgen")?;
+    let out_wasm = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
+    if optimise {
+        optimise_wasm(root, &out_wasm)?;
+    }
+    fs::copy(
+        root.join("style/main.css"),
+        pkg.join(format!("{OUTPUT_NAME}.css")),
+    )
+    .context("copying style/main.css")?;
+    copy_dir(&root.join("public"), &site_dir(root))?;
+    println!("site built in {}", site_dir(root).display());
+    Ok(())
+}
+
+/// Runs `wasm-opt -Oz` from the npm `binaryen` package (Debian's binaryen 108 produces
+/// modules that fail in current Chromium, so it is deliberately not looked up on PATH).
+fn optimise_wasm(root: &Path, wasm: &Path) -> Result<()> {
+    let tool = root.join("node_modules/.bin/wasm-opt");
+    if !tool.exists() {
+        println!(
+            "note: {} not found (run `npm ci`); WASM left unoptimised",
+            tool.display()
+        );
+        return Ok(());
+    }
+    let tmp = wasm.with_extension("opt.wasm");
+    let status = Command::new(&tool)
+        .arg("-Oz")
+        .arg("--enable-bulk-memory")
+        .arg("--enable-nontrapping-float-to-int")
+        .arg("--enable-sign-ext")
+        .arg("--enable-mutable-globals")
+        .arg("--enable-reference-types")
+        .arg(wasm)
+        .arg("-o")
+        .arg(&tmp)
+        .status()
+        .context("running wasm-opt")?;
+    if !status.success() {
+        bail!("wasm-opt failed");
+    }
+    fs::rename(&tmp, wasm)?;
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?.len())
+}
+
+fn print_sizes(root: &Path) -> Result<()> {
+    let pkg = site_dir(root).join("pkg");
+    let mut total_gz = 0;
+    for name in [
+        format!("{OUTPUT_NAME}_bg.wasm"),
+        format!("{OUTPUT_NAME}.js"),
+        format!("{OUTPUT_NAME}.css"),
+    ] {
+        let bytes = fs::read(pkg.join(&name)).with_context(|| format!("reading {name}"))?;
+        let gz = gzip_len(&bytes)?;
+        if !name.ends_with(".css") {
+            total_gz += gz;
+        }
+        println!("{name:<24} {:>9} bytes  {:>9} gzipped", bytes.len(), gz);
+    }
+    println!(
+        "{:<24} {:>9}        {:>9} gzipped (WASM + JS)",
+        "total", "", total_gz
+    );
+    Ok(())
+}

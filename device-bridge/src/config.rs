@@ -1,0 +1,44 @@
+//! Bridge settings.
+
+use std::{net::SocketAddr, time::Duration};
+
+/// How the bridge listens and batches.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// UDP address to bind (default `0.0.0.0:5683`).
+    pub addr: SocketAddr,
+    /// Largest number of reports committed in one transaction.
+    pub max_batch: usize,
+    /// Reports waiting for a commit before the bridge answers 5.03 (back-pressure).
+    pub queue_capacity: usize,
+    /// Parallel writers (reports are sharded by pile so each pile's reports stay in order).
+    /// Use 1 for SQLite, which has a single writer anyway.
+    pub writers: usize,
+    /// Largest accepted report payload in bytes.
+    pub max_payload: usize,
+    /// Answered exchanges remembered per peer for deduplication.
+    pub dedup_per_peer: usize,
+    /// How long a peer's exchanges are remembered (RFC 7252 EXCHANGE_LIFETIME, 247 s).
+    pub exchange_lifetime: Duration,
+    /// How often the credential cache is reloaded from the store.
+    pub credential_refresh: Duration,
+    /// Socket receive buffer size in bytes.
+    pub recv_buffer: usize,
+}
+
+impl BridgeConfig {
+    /// Defaults for `addr`.
+    pub fn new(addr: SocketAddr) -> Self {
+        BridgeConfig {
+            addr,
+            max_batch: 1024,
+            queue_capacity: 65_536,
+            writers: 1,
+            max_payload: 256,
+            dedup_per_peer: 8,
+            exchange_lifetime: Duration::from_secs(247),
+            credential_refresh: Duration::from_secs(5),
+            recv_buffer: 4 << 20,
+        }
+    }
+}

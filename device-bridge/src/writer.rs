@@ -1,0 +1,86 @@
+//! Group commit: reports queue up while the previous batch commits, and each batch becomes
+//! one transaction. Every report in a batch is acknowledged only after that commit.
+
+use crate::{
+    message::{diagnostic, encode, response, Exchange},
+    server::Shared,
+};
+use coap_lite::ResponseType;
+use std::{net::SocketAddr, sync::Arc, time::Instant};
+use store::reports::{Applied, IncomingReport};
+use tokio::sync::mpsc;
+
+/// A report waiting for its commit, and whom to answer.
+#[derive(Debug)]
+pub struct Job {
+    /// The report.
+    pub report: IncomingReport,
+    /// The peer.
+    pub peer: SocketAddr,
+    /// The exchange to answer.
+    pub ex: Exchange,
+    /// When the datagram arrived.
+    pub received: Instant,
+}
+
+/// Runs one writer until its queue closes.
+pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
+    let max = shared.config.max_batch;
+    let mut jobs = Vec::with_capacity(max);
+    loop {
+        if rx.recv_many(&mut jobs, max).await == 0 {
+            return;
+        }
+        let reports: Vec<IncomingReport> = jobs.iter().map(|j| j.report.clone()).collect();
+        metrics::histogram!("coap_commit_batch_size").record(reports.len() as f64);
+        let result = shared.service.record_reports(&reports).await;
+        let committed = Instant::now();
+        match result {
+            Ok(applied) => {
+                for (job, a) in jobs.drain(..).zip(applied) {
+                    let (code, msg): (ResponseType, &str) = match a {
+                        Applied::Applied { .. } => (ResponseType::Changed, ""),
+                        Applied::Duplicate => (ResponseType::Changed, ""),
+                        Applied::OutOfOrder => {
+                            (ResponseType::Changed, "ignored: seq not above the last one")
+                        }
+                        Applied::UnknownPile => (ResponseType::NotFound, "unknown pile"),
+                    };
+                    let outcome = match a {
+                        Applied::Applied { .. } => "applied",
+                        Applied::Duplicate => "duplicate",
+                        Applied::OutOfOrder => "out_of_order",
+                        Applied::UnknownPile => "unknown_pile",
+                    };
+                    metrics::counter!("coap_reports_accepted_total", "outcome" => outcome)
+                        .increment(1);
+                    metrics::histogram!("coap_report_commit_seconds")
+                        .record(committed.duration_since(job.received).as_secs_f64());
+                    let packet = if msg.is_empty() {
+                        response(&job.ex, shared.next_mid(), code, None, Vec::new())
+                    } else {
+                        diagnostic(&job.ex, shared.next_mid(), code, msg)
+                    };
+                    let bytes = encode(&packet);
+                    shared.remember(job.peer, job.ex.mid, bytes.clone());
+                    shared.send(&bytes, job.peer).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, batch = jobs.len(), "commit failed; answering 5.03");
+                for job in jobs.drain(..) {
+                    metrics::counter!("coap_reports_rejected_total", "reason" => "storage")
+                        .increment(1);
+                    shared.forget(job.peer, job.ex.mid);
+                    let p = diagnostic(
+                        &job.ex,
+                        shared.next_mid(),
+                        ResponseType::ServiceUnavailable,
+                        "storage unavailable, retry",
+                    );
+                    shared.send(&encode(&p), job.peer).await;
+                }
+            }
+        }
+    }
+}

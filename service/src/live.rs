@@ -1,0 +1,48 @@
+//! The live feed inside one process: a broadcast of pile changes and hold changes.
+//! (Across instances on PostgreSQL, LISTEN/NOTIFY would feed the same hub.)
+
+use domain::{HoldChange, LiveEvent};
+use tokio::sync::broadcast;
+
+/// Publishes live events to every subscriber (SSE streams, CoAP observers).
+#[derive(Debug, Clone)]
+pub struct Hub {
+    piles: broadcast::Sender<LiveEvent>,
+    holds: broadcast::Sender<HoldChange>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    /// A hub with room for bursts of 4096 events per subscriber.
+    pub fn new() -> Self {
+        Hub {
+            piles: broadcast::channel(4096).0,
+            holds: broadcast::channel(1024).0,
+        }
+    }
+
+    /// Publishes a pile change (no-op without subscribers).
+    pub fn publish(&self, e: LiveEvent) {
+        let _ = self.piles.send(e);
+    }
+
+    /// Publishes a hold change.
+    pub fn publish_hold(&self, e: HoldChange) {
+        let _ = self.holds.send(e);
+    }
+
+    /// Subscribes to pile changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.piles.subscribe()
+    }
+
+    /// Subscribes to hold changes.
+    pub fn subscribe_holds(&self) -> broadcast::Receiver<HoldChange> {
+        self.holds.subscribe()
+    }
+}

@@ -1,0 +1,75 @@
+//! Recording pile reports and the time-driven sweeps, then publishing what changed.
+
+use crate::{Chargebay, ServiceError};
+use domain::{LiveEvent, Millis, PileId};
+use store::{
+    piles::PileView,
+    reports::{Applied, IncomingReport},
+};
+
+impl Chargebay {
+    /// Durably records a batch of reports (one transaction) and publishes the piles whose
+    /// state changed. Returns the fate of each report, in order.
+    pub async fn record_reports(
+        &self,
+        batch: &[IncomingReport],
+    ) -> Result<Vec<Applied>, ServiceError> {
+        let applied = self
+            .store
+            .apply_reports(batch, self.settings.flap_window_ms)
+            .await?;
+        let mut changed: Vec<PileId> = batch
+            .iter()
+            .zip(&applied)
+            .filter(|(_, a)| matches!(a, Applied::Applied { change, revived, .. } if *revived || !change.is_heartbeat()))
+            .map(|(r, _)| r.pile)
+            .collect();
+        changed.sort_unstable();
+        changed.dedup();
+        self.publish_piles(&changed).await?;
+        Ok(applied)
+    }
+
+    /// Applies the stale/offline/settled transitions due now, and publishes them.
+    pub async fn sweep(&self, now: Millis) -> Result<usize, ServiceError> {
+        let swept = self.store.sweep(now, self.settings.flap_window_ms).await?;
+        let mut piles: Vec<PileId> = swept.iter().map(|s| s.pile).collect();
+        piles.sort_unstable();
+        piles.dedup();
+        self.publish_piles(&piles).await?;
+        Ok(swept.len())
+    }
+
+    /// Publishes the current view of `piles` on the live feed.
+    pub async fn publish_piles(&self, piles: &[PileId]) -> Result<(), ServiceError> {
+        if piles.is_empty() {
+            return Ok(());
+        }
+        let now = store::now();
+        for view in self.store.piles_by_id(piles).await? {
+            self.hub.publish(live_event(&view, now));
+        }
+        Ok(())
+    }
+
+    /// Every pile with its live view.
+    pub async fn piles(&self) -> Result<Vec<PileView>, ServiceError> {
+        Ok(self.store.list_piles().await?)
+    }
+
+    /// One pile.
+    pub async fn pile(&self, id: PileId) -> Result<PileView, ServiceError> {
+        Ok(self.store.pile(id).await?)
+    }
+}
+
+/// The live-feed form of a pile's view at `now`.
+pub fn live_event(view: &PileView, now: Millis) -> LiveEvent {
+    LiveEvent::Pile {
+        pile: view.id,
+        site: view.site,
+        availability: view.availability(now),
+        occupancy: view.occupancy(now),
+        reading_at: view.telemetry.last_report_at,
+    }
+}

@@ -1,0 +1,25 @@
+//! Background workers on the server's clock: the sweep (stale, offline, settled) and hold
+//! expiry. Both are idempotent and pick up where they left off after a restart, because
+//! their state lives in the database.
+
+use crate::Chargebay;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Starts the workers; they run until the runtime shuts down.
+pub fn spawn(service: Chargebay, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = store::now();
+            if let Err(e) = service.sweep(now).await {
+                tracing::warn!(error = %e, "sweep failed");
+            }
+            if let Err(e) = service.expire_due(now).await {
+                tracing::warn!(error = %e, "hold expiry failed");
+            }
+        }
+    })
+}

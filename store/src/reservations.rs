@@ -1,0 +1,223 @@
+//! Reservations: taking a hold on an idle pile and ending it. The database enforces "one hold
+//! per pile" and "one hold per driver" with partial unique indexes; the idleness check and
+//! the insert happen in one transaction.
+
+use crate::{
+    events::{insert_event, NewEvent},
+    piles::PILE_VIEW_SELECT,
+    Store, StoreError,
+};
+use domain::{
+    Availability, Millis, Outcome, PileId, ReservationId, ReservationStatus, SiteId, UserId,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// A reservation record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Id.
+    pub id: ReservationId,
+    /// The driver.
+    pub user: UserId,
+    /// The held pile.
+    pub pile: PileId,
+    /// Held or ended.
+    pub status: ReservationStatus,
+    /// When it was taken.
+    pub created_at: Millis,
+    /// When the hold ends unless fulfilled.
+    pub deadline: Millis,
+    /// When it ended.
+    pub ended_at: Option<Millis>,
+}
+
+/// Why a hold could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ReserveError {
+    /// The pile is not idle.
+    #[error("pile is not idle: {0}")]
+    NotIdle(&'static str),
+    /// The site does not take reservations.
+    #[error("this site does not take reservations")]
+    NotAllowed,
+    /// The driver already holds a pile.
+    #[error("you already hold a pile")]
+    AlreadyHolding,
+    /// Storage failed (including `NotFound` for an unknown pile).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ReserveError {
+    fn from(e: sqlx::Error) -> Self {
+        ReserveError::Store(StoreError::Database(e))
+    }
+}
+
+fn reservation_from_row(r: &sqlx::any::AnyRow) -> Result<Reservation, StoreError> {
+    Ok(Reservation {
+        id: ReservationId(r.try_get("id")?),
+        user: UserId(r.try_get("user_id")?),
+        pile: PileId(r.try_get("pile_id")?),
+        status: r
+            .try_get::<String, _>("status")?
+            .parse()
+            .map_err(|e: domain::pile::UnknownValue| StoreError::Corrupt(e.to_string()))?,
+        created_at: Millis(r.try_get("created_at")?),
+        deadline: Millis(r.try_get("deadline")?),
+        ended_at: r.try_get::<Option<i64>, _>("ended_at")?.map(Millis),
+    })
+}
+
+const RESERVATION_COLUMNS: &str = "id, user_id, pile_id, status, created_at, deadline, ended_at";
+
+impl Store {
+    /// Takes a hold on `pile` for `user` at `now`, if the pile is idle.
+    pub async fn reserve(
+        &self,
+        user: UserId,
+        pile: PileId,
+        now: Millis,
+    ) -> Result<(Reservation, SiteId), ReserveError> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query(&format!("{PILE_VIEW_SELECT} WHERE p.id = $1"))
+            .bind(pile.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("pile"))?;
+        let view = crate::piles::pile_from_row(&row)?;
+        let (hold_secs, allowed): (i64, i64) =
+            sqlx::query_as("SELECT hold_secs, reservations_allowed FROM sites WHERE id = $1")
+                .bind(view.site.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        if allowed == 0 {
+            return Err(ReserveError::NotAllowed);
+        }
+        if let Availability::Busy(reason) = view.availability(now) {
+            return Err(ReserveError::NotIdle(reason.as_str()));
+        }
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO reservations (user_id, pile_id, status, created_at, deadline) \
+             VALUES ($1, $2, 'held', $3, $4) RETURNING {RESERVATION_COLUMNS}"
+        ))
+        .bind(user.0)
+        .bind(pile.0)
+        .bind(now.0)
+        .bind(now.plus_secs(hold_secs).0)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match inserted {
+            Ok(row) => row,
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                let msg = db.message().to_owned();
+                return Err(if msg.contains("user") {
+                    ReserveError::AlreadyHolding
+                } else {
+                    ReserveError::NotIdle("reserved")
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let res = reservation_from_row(&row)?;
+        insert_event(
+            &mut tx,
+            &NewEvent {
+                at: now,
+                kind: "reservation_held",
+                site: Some(view.site),
+                pile: Some(pile),
+                reservation: Some(res.id),
+                user: Some(user),
+                cause: format!("user:{}", user.0),
+                data: serde_json::json!({ "deadline": res.deadline }),
+                ..NewEvent::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((res, view.site))
+    }
+
+    /// Ends `user`'s hold `id` with `outcome`. `NotFound` when it is not theirs or not held.
+    pub async fn end_hold(
+        &self,
+        id: ReservationId,
+        user: Option<UserId>,
+        outcome: Outcome,
+        cause: &str,
+        now: Millis,
+    ) -> Result<Reservation, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE reservations SET status = $1, ended_at = $2, end_cause = $3 \
+             WHERE id = $4 AND status = 'held' AND ($5 IS NULL OR user_id = $5) \
+             RETURNING {RESERVATION_COLUMNS}"
+        ))
+        .bind(ReservationStatus::Ended(outcome).as_str())
+        .bind(now.0)
+        .bind(cause)
+        .bind(id.0)
+        .bind(user.map(|u| u.0))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("reservation"))?;
+        let res = reservation_from_row(&row)?;
+        insert_event(
+            &mut tx,
+            &NewEvent {
+                at: now,
+                kind: "reservation_ended",
+                pile: Some(res.pile),
+                reservation: Some(res.id),
+                user: Some(res.user),
+                cause: cause.to_owned(),
+                data: serde_json::json!({ "outcome": outcome }),
+                ..NewEvent::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(res)
+    }
+
+    /// The active hold on `pile`, if any.
+    pub async fn hold_on_pile(&self, pile: PileId) -> Result<Option<Reservation>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE pile_id = $1 AND status = 'held'"
+        ))
+        .bind(pile.0)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(reservation_from_row).transpose()
+    }
+
+    /// One reservation of `user` (`NotFound` if it is someone else's).
+    pub async fn reservation_of(
+        &self,
+        user: UserId,
+        id: ReservationId,
+    ) -> Result<Reservation, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE id = $1 AND user_id = $2"
+        ))
+        .bind(id.0)
+        .bind(user.0)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("reservation"))?;
+        reservation_from_row(&row)
+    }
+
+    /// Holds whose deadline passed by `now`.
+    pub async fn holds_due(&self, now: Millis) -> Result<Vec<Reservation>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE status = 'held' AND deadline <= $1"
+        ))
+        .bind(now.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(reservation_from_row).collect()
+    }
+}
