@@ -9,6 +9,7 @@ pub mod meta;
 pub mod piles;
 pub mod reports;
 pub mod reservations;
+pub mod seed;
 pub mod sites;
 pub mod staleness;
 #[cfg(feature = "testing")]

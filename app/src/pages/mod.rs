@@ -1,0 +1,4 @@
+//! Pages.
+
+pub mod map;
+pub mod not_found;

@@ -1,0 +1,120 @@
+//! Command-line flags and environment variables.
+
+use clap::{Args, Parser, Subcommand};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// chargebay: reserve an EV charging pile whose parking bay is physically free.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "chargebay", version, about = "chargebay: reserve an EV charging pile whose parking bay is physically free", long_about = None)]
+pub struct Cli {
+    /// HTTP address for the web app, REST API, health and metrics.
+    #[arg(
+        long,
+        env = "CHARGEBAY_HTTP_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub http_addr: SocketAddr,
+
+    /// UDP address of the CoAP device bridge.
+    #[arg(
+        long,
+        env = "CHARGEBAY_COAP_ADDR",
+        default_value = "0.0.0.0:5683",
+        global = true
+    )]
+    pub coap_addr: SocketAddr,
+
+    /// Database: `sqlite:<path>` (embedded default) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:data/chargebay.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `server=debug,info`.
+    #[arg(long, env = "CHARGEBAY_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+
+    /// Folder with the built site (pkg/ with WASM, JS, CSS; public assets).
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+
+    /// Demo mode: seed a demo city once, print the demo admin's credentials, and run the
+    /// built-in pile simulator against the bridge.
+    #[arg(long, env = "CHARGEBAY_DEMO", global = true)]
+    pub demo: bool,
+
+    /// Demo simulator time acceleration (2 = everything happens twice as fast).
+    #[arg(
+        long,
+        env = "CHARGEBAY_SIM_SPEED",
+        default_value_t = 1.0,
+        global = true
+    )]
+    pub sim_speed: f64,
+
+    /// Parallel report writers in the bridge (default: 1 on SQLite, 4 on PostgreSQL).
+    #[arg(long, env = "CHARGEBAY_BRIDGE_WRITERS", global = true)]
+    pub bridge_writers: Option<usize>,
+
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the server (web app, REST API, device bridge, workers). The default.
+    Serve,
+    /// Piles and their device credentials.
+    #[command(subcommand)]
+    Pile(PileCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `chargebay pile ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum PileCommand {
+    /// List piles with their live state.
+    List,
+    /// Issue (or rotate) a pile's device credential; the key is printed once.
+    IssueCredential(PileRef),
+    /// Revoke a pile's device credential.
+    RevokeCredential(PileRef),
+}
+
+/// A pile, by numeric id or operator code.
+#[derive(Debug, Clone, Args)]
+pub struct PileRef {
+    /// Pile id (e.g. `17`) or code (e.g. `LAB-1`).
+    pub pile: String,
+}
+
+/// `chargebay user ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from CHARGEBAY_PASSWORD, or generated and printed.
+    Create {
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Shown name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+}

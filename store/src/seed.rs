@@ -1,0 +1,89 @@
+//! Seeding a set of sites and piles exactly once, atomically (used by the demo).
+
+use crate::{now, piles::NewPile, sites::NewSite, Store, StoreError};
+use domain::SiteId;
+
+impl Store {
+    /// Inserts `sites` (each with its piles; the piles' `site` field is ignored) in one
+    /// transaction, unless the meta key `tag` is already set. Returns whether it seeded.
+    pub async fn seed_once(
+        &self,
+        tag: &str,
+        sites: &[(NewSite, Vec<NewPile>)],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let done: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(tag)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            return Ok(false);
+        }
+        let at = now().0;
+        for (s, piles) in sites {
+            let site: i64 = sqlx::query_scalar(
+                "INSERT INTO sites (name, address, lat, lon, timezone, hold_secs, grace_secs, \
+                 freshness_secs, reservations_allowed, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(&s.name)
+            .bind(&s.address)
+            .bind(s.position.lat)
+            .bind(s.position.lon)
+            .bind(&s.timezone)
+            .bind(s.policy.hold_secs)
+            .bind(s.policy.grace_secs)
+            .bind(s.policy.freshness_secs)
+            .bind(i64::from(s.policy.reservations_allowed))
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            for p in piles {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(SiteId(site).0)
+                .bind(&p.code)
+                .bind(p.connector.as_str())
+                .bind(p.max_kw)
+                .bind(&p.price_text)
+                .bind(p.heartbeat_secs)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| StoreError::from_write(e, &format!("pile code {} is taken", p.code)))?;
+                sqlx::query("INSERT INTO bays (pile_id, sensor) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(&p.sensor)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+            .bind(tag)
+            .bind(at.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Looks a pile up by its operator code.
+    pub async fn pile_id_by_code(&self, code: &str) -> Result<domain::PileId, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM piles WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?;
+        id.map(domain::PileId).ok_or(StoreError::NotFound("pile"))
+    }
+
+    /// Number of bays currently marked stale.
+    pub async fn count_stale_bays(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM bays WHERE stale = 1 AND last_report_at IS NOT NULL",
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+}
