@@ -2,7 +2,7 @@
 //! "lab" site whose piles are left for you to drive with `coap-client-notls`), a demo admin,
 //! and the built-in pile simulator speaking real CoAP to the bridge.
 
-use domain::{geo::LatLon, ConnectorType, PileId};
+use domain::{geo::LatLon, ConnectorType};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use simulator::{SimPile, WorldConfig};
 use std::{net::SocketAddr, time::Duration};
@@ -279,48 +279,24 @@ pub async fn seed(store: &Store) -> Result<(String, String), StoreError> {
     Ok((ADMIN_EMAIL.into(), password))
 }
 
-/// Issues fresh credentials to every simulated pile and starts one simulated pile per task.
-pub async fn start_simulator(
-    store: &Store,
-    target: SocketAddr,
-    speed: f64,
-) -> Result<usize, StoreError> {
-    let piles = store.list_piles().await?;
+/// Issues fresh credentials to every simulated pile (before the bridge loads credentials,
+/// so the simulator's first reports are accepted).
+pub async fn prepare_simulator(store: &Store) -> Result<Vec<SimPile>, StoreError> {
     let mut sims = Vec::new();
-    for p in piles.iter().filter(|p| !p.code.starts_with(LAB_PREFIX)) {
+    for p in store.list_piles().await?.iter().filter(|p| !p.code.starts_with(LAB_PREFIX)) {
         let cred = store.issue_credential(p.id).await?;
-        sims.push(SimPile {
-            id: p.id,
-            key: cred.secret,
-            heartbeat: Duration::from_secs(p.heartbeat_secs as u64),
-        });
+        sims.push(SimPile { id: p.id, key: cred.secret, heartbeat: Duration::from_secs(p.heartbeat_secs.unsigned_abs()) });
     }
-    // The bridge reloads credentials every few seconds; wait for it before the first reports.
-    let world = WorldConfig {
-        target,
-        seed: 7,
-        speed,
-    };
-    let n = sims.len();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(5500)).await;
-        for pile in sims {
-            tokio::spawn(simulator::run_pile(pile, world.clone()));
-        }
-    });
-    tracing::info!(piles = n, "pile simulator started");
-    Ok(n)
+    Ok(sims)
 }
 
-/// The ids of the piles the simulator leaves alone.
-pub async fn lab_piles(store: &Store) -> Result<Vec<PileId>, StoreError> {
-    Ok(store
-        .list_piles()
-        .await?
-        .into_iter()
-        .filter(|p| p.code.starts_with(LAB_PREFIX))
-        .map(|p| p.id)
-        .collect())
+/// Starts one simulated pile per task, talking CoAP to the bridge at `target`.
+pub fn start_simulator(sims: Vec<SimPile>, target: SocketAddr, speed: f64) {
+    let world = WorldConfig { target, seed: 7, speed };
+    tracing::info!(piles = sims.len(), "pile simulator started");
+    for pile in sims {
+        tokio::spawn(simulator::run_pile(pile, world.clone()));
+    }
 }
 
 #[cfg(test)]

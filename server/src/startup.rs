@@ -37,6 +37,8 @@ impl Application {
             .with_context(|| format!("cannot bind HTTP {}", cli.http_addr))?;
         let http_addr = listener.local_addr()?;
 
+        let sims = if cli.demo { demo::prepare_simulator(&store).await.context("preparing the pile simulator")? } else { Vec::new() };
+
         let mut bridge_config = BridgeConfig::new(cli.coap_addr);
         bridge_config.writers = cli.bridge_writers.unwrap_or(match store.backend() {
             Backend::Sqlite => 1,
@@ -54,9 +56,7 @@ impl Application {
             } else {
                 coap_addr
             };
-            demo::start_simulator(&store, target, cli.sim_speed)
-                .await
-                .context("starting the pile simulator")?;
+            demo::start_simulator(sims, target, cli.sim_speed);
         }
 
         let leptos_options = LeptosOptions::builder()

@@ -7,6 +7,7 @@ mod error;
 pub mod events;
 pub mod meta;
 pub mod piles;
+pub mod provision;
 pub mod reports;
 pub mod reservations;
 pub mod seed;

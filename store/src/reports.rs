@@ -160,9 +160,8 @@ impl Store {
         let mut piles: HashMap<PileId, Option<Loaded>> = HashMap::new();
         let mut out = Vec::with_capacity(batch.len());
         for r in batch {
-            if !piles.contains_key(&r.pile) {
-                let loaded = load(&mut tx, r.pile).await?;
-                piles.insert(r.pile, loaded);
+            if let std::collections::hash_map::Entry::Vacant(slot) = piles.entry(r.pile) {
+                slot.insert(load(&mut tx, r.pile).await?);
             }
             let Some(Some(l)) = piles.get_mut(&r.pile) else {
                 out.push(Applied::UnknownPile);
