@@ -72,7 +72,7 @@ impl Store {
         let secret = hex::encode(bytes);
         let hash = KeyHash::of(&secret);
         let fingerprint = hash.fingerprint();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM piles WHERE id = $1")
             .bind(pile.0)
             .fetch_one(&mut *tx)

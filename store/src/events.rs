@@ -78,7 +78,7 @@ pub(crate) async fn insert_event(
 impl Store {
     /// Appends one event in its own transaction.
     pub async fn append_event(&self, e: &NewEvent) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_event(&mut tx, e).await?;
         tx.commit().await?;
         Ok(())

@@ -151,7 +151,7 @@ pub(crate) fn pile_from_row(r: &sqlx::any::AnyRow) -> Result<PileView, StoreErro
 impl Store {
     /// Creates a pile and its bay in one transaction.
     pub async fn create_pile(&self, p: &NewPile) -> Result<PileId, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

@@ -156,7 +156,7 @@ impl Store {
         batch: &[IncomingReport],
         flap_window_ms: i64,
     ) -> Result<Vec<Applied>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut piles: HashMap<PileId, Option<Loaded>> = HashMap::new();
         let mut out = Vec::with_capacity(batch.len());
         for r in batch {

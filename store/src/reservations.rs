@@ -80,7 +80,7 @@ impl Store {
         pile: PileId,
         now: Millis,
     ) -> Result<(Reservation, SiteId), ReserveError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!("{PILE_VIEW_SELECT} WHERE p.id = $1"))
             .bind(pile.0)
             .fetch_optional(&mut *tx)
@@ -149,7 +149,7 @@ impl Store {
         cause: &str,
         now: Millis,
     ) -> Result<Reservation, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "UPDATE reservations SET status = $1, ended_at = $2, end_cause = $3 \
              WHERE id = $4 AND status = 'held' AND ($5 IS NULL OR user_id = $5) \

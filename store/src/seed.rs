@@ -11,7 +11,7 @@ impl Store {
         tag: &str,
         sites: &[(NewSite, Vec<NewPile>)],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(tag)
             .fetch_optional(&mut *tx)

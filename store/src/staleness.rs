@@ -27,7 +27,7 @@ impl Store {
         now: Millis,
         flap_window_ms: i64,
     ) -> Result<Vec<SweptPile>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut out = Vec::new();
         let sweeps: [(&'static str, &str, &str); 3] = [
             ("bay_stale", "b.stale = 0 AND b.stale_at <= $1", "stale = 1"),
