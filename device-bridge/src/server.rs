@@ -196,6 +196,10 @@ async fn handle_datagram(
             return;
         }
     };
+    // RFC 7252 §3: a message with an unknown version number is silently ignored.
+    if packet.header.get_version() != 1 {
+        return;
+    }
     let kind = packet.header.get_type();
     let method = match (kind, packet.header.code) {
         (MessageType::Acknowledgement, _) => {
