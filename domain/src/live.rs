@@ -25,6 +25,13 @@ pub enum LiveEvent {
         /// When the bay was last heard.
         reading_at: Option<Millis>,
     },
+    /// A pile reported and nothing changed: its reading is fresh as of `at`.
+    Heartbeat {
+        /// The pile.
+        pile: PileId,
+        /// When the report arrived.
+        at: Millis,
+    },
 }
 
 /// A change of a pile's hold, for the pile's own display (CoAP observe) and the driver.

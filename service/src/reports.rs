@@ -26,6 +26,11 @@ impl Chargebay {
             .collect();
         changed.sort_unstable();
         changed.dedup();
+        for (r, a) in batch.iter().zip(&applied) {
+            if matches!(a, Applied::Applied { change, revived: false, .. } if change.is_heartbeat()) {
+                self.hub.publish(LiveEvent::Heartbeat { pile: r.pile, at: r.received_at });
+            }
+        }
         self.publish_piles(&changed).await?;
         Ok(applied)
     }

@@ -75,6 +75,11 @@ fn LiveMap(list: PileList) -> impl IntoView {
                         });
                     }
                 }
+                domain::LiveEvent::Heartbeat { pile, at } => {
+                    if let Some(sig) = live.with_value(|m| m.get(&pile).copied()) {
+                        sig.update(|l| l.reading_at = Some(at.0));
+                    }
+                }
             });
             let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
                 now.set(crate::live::now_ms())
