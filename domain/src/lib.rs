@@ -4,11 +4,13 @@
 pub mod availability;
 pub mod bay;
 pub mod geo;
+pub mod hold;
 pub mod ids;
 pub mod live;
 pub mod pile;
 pub mod report;
 pub mod reservation;
+pub mod search;
 pub mod time;
 
 pub use availability::{classify, Availability, FiwareStatus, OcpiStatus, PileSnapshot, Reason};

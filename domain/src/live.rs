@@ -25,6 +25,29 @@ pub enum LiveEvent {
         /// When the bay was last heard.
         reading_at: Option<Millis>,
     },
+    /// A driver's hold changed (sent only to that driver).
+    Hold {
+        /// The driver.
+        user: crate::UserId,
+        /// The reservation.
+        reservation: crate::ReservationId,
+        /// The pile.
+        pile: PileId,
+        /// Held, or how it ended.
+        status: crate::ReservationStatus,
+        /// When the hold ended blocked or voided: the nearest idle pile with a compatible
+        /// connector, reservable in one action.
+        alternative: Option<Alternative>,
+    },
+    /// A pile a driver watches became idle (sent only to that driver).
+    Watched {
+        /// The driver.
+        user: crate::UserId,
+        /// The pile that became idle.
+        pile: PileId,
+        /// Its site.
+        site: SiteId,
+    },
     /// A pile reported and nothing changed: its reading is fresh as of `at`.
     Heartbeat {
         /// The pile.
@@ -32,6 +55,29 @@ pub enum LiveEvent {
         /// When the report arrived.
         at: Millis,
     },
+}
+
+/// An idle pile offered instead of one that was lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// The pile.
+    pub pile: PileId,
+    /// Its code.
+    pub code: String,
+    /// Its site's name.
+    pub site_name: String,
+    /// Distance from the lost pile, km.
+    pub distance_km: f64,
+}
+
+impl LiveEvent {
+    /// The only user allowed to see this event, or `None` for public events.
+    pub fn audience(&self) -> Option<crate::UserId> {
+        match self {
+            LiveEvent::Hold { user, .. } | LiveEvent::Watched { user, .. } => Some(*user),
+            LiveEvent::Pile { .. } | LiveEvent::Heartbeat { .. } => None,
+        }
+    }
 }
 
 /// A change of a pile's hold, for the pile's own display (CoAP observe) and the driver.

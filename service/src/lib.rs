@@ -6,11 +6,17 @@ mod error;
 pub mod holds;
 pub mod live;
 pub mod reports;
+mod search_shim;
 pub mod workers;
 
 pub use error::ServiceError;
 pub use live::Hub;
 
+use domain::{Availability, PileId};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 use store::Store;
 
 /// Tunables of the service layer.
@@ -34,6 +40,8 @@ pub struct Chargebay {
     store: Store,
     hub: Hub,
     settings: Settings,
+    /// Last published availability per pile, to detect "became idle" for watchers.
+    last_availability: Arc<Mutex<HashMap<PileId, Availability>>>,
 }
 
 impl Chargebay {
@@ -43,6 +51,7 @@ impl Chargebay {
             store,
             hub: Hub::new(),
             settings,
+            last_availability: Arc::default(),
         }
     }
 

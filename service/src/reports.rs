@@ -27,11 +27,16 @@ impl Chargebay {
         changed.sort_unstable();
         changed.dedup();
         for (r, a) in batch.iter().zip(&applied) {
-            if matches!(a, Applied::Applied { change, revived: false, .. } if change.is_heartbeat()) {
-                self.hub.publish(LiveEvent::Heartbeat { pile: r.pile, at: r.received_at });
+            if matches!(a, Applied::Applied { change, revived: false, .. } if change.is_heartbeat())
+            {
+                self.hub.publish(LiveEvent::Heartbeat {
+                    pile: r.pile,
+                    at: r.received_at,
+                });
             }
         }
         self.publish_piles(&changed).await?;
+        self.evaluate_holds(Some(&changed)).await?;
         Ok(applied)
     }
 
@@ -42,6 +47,7 @@ impl Chargebay {
         piles.sort_unstable();
         piles.dedup();
         self.publish_piles(&piles).await?;
+        self.evaluate_holds(Some(&piles)).await?;
         Ok(swept.len())
     }
 
@@ -52,7 +58,13 @@ impl Chargebay {
         }
         let now = store::now();
         for view in self.store.piles_by_id(piles).await? {
-            self.hub.publish(live_event(&view, now));
+            let event = live_event(&view, now);
+            if let LiveEvent::Pile { availability, .. } = &event {
+                if self.became_idle(view.id, *availability) {
+                    self.alert_watchers(&view).await?;
+                }
+            }
+            self.hub.publish(event);
         }
         Ok(())
     }
@@ -65,6 +77,36 @@ impl Chargebay {
     /// One pile.
     pub async fn pile(&self, id: PileId) -> Result<PileView, ServiceError> {
         Ok(self.store.pile(id).await?)
+    }
+}
+
+impl Chargebay {
+    /// Remembers the last published availability of `pile`; true on a change to idle.
+    fn became_idle(&self, pile: PileId, now: domain::Availability) -> bool {
+        let mut last = self
+            .last_availability
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let before = last.insert(pile, now);
+        now.is_idle() && before.is_some_and(|b| !b.is_idle())
+    }
+
+    /// Alerts (once) every driver watching `view`'s pile or site, then drops their watch.
+    async fn alert_watchers(&self, view: &PileView) -> Result<(), ServiceError> {
+        for user in self.store.watchers(view.id, view.site).await? {
+            self.hub.publish(LiveEvent::Watched {
+                user,
+                pile: view.id,
+                site: view.site,
+            });
+            self.store
+                .remove_watch(user, store::watches::WatchTarget::Pile(view.id))
+                .await?;
+            self.store
+                .remove_watch(user, store::watches::WatchTarget::Site(view.site))
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -1,5 +1,5 @@
-//! Background workers on the server's clock: the sweep (stale, offline, settled) and hold
-//! expiry. Both are idempotent and pick up where they left off after a restart, because
+//! Background workers on the server's clock: the sweep (stale, offline, settled) and the
+//! hold state machine (expiry, arrival grace). Both are idempotent and pick up where they left off after a restart, because
 //! their state lives in the database.
 
 use crate::Chargebay;
@@ -17,8 +17,8 @@ pub fn spawn(service: Chargebay, every: Duration) -> JoinHandle<()> {
             if let Err(e) = service.sweep(now).await {
                 tracing::warn!(error = %e, "sweep failed");
             }
-            if let Err(e) = service.expire_due(now).await {
-                tracing::warn!(error = %e, "hold expiry failed");
+            if let Err(e) = service.evaluate_holds(None).await {
+                tracing::warn!(error = %e, "hold evaluation failed");
             }
         }
     })

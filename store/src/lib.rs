@@ -5,6 +5,7 @@
 pub mod credentials;
 mod error;
 pub mod events;
+pub mod holds;
 pub mod meta;
 pub mod piles;
 pub mod provision;
@@ -15,7 +16,9 @@ pub mod sites;
 pub mod staleness;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tokens;
 pub mod users;
+pub mod watches;
 
 pub use error::StoreError;
 
@@ -129,7 +132,9 @@ impl Store {
     /// Begins a transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a read-then-write transaction waits for the busy timeout
     /// instead of failing with SQLITE_BUSY_SNAPSHOT when another writer committed meanwhile.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,

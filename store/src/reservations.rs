@@ -55,7 +55,7 @@ impl From<sqlx::Error> for ReserveError {
     }
 }
 
-fn reservation_from_row(r: &sqlx::any::AnyRow) -> Result<Reservation, StoreError> {
+pub(crate) fn reservation_from_row(r: &sqlx::any::AnyRow) -> Result<Reservation, StoreError> {
     Ok(Reservation {
         id: ReservationId(r.try_get("id")?),
         user: UserId(r.try_get("user_id")?),
@@ -70,7 +70,8 @@ fn reservation_from_row(r: &sqlx::any::AnyRow) -> Result<Reservation, StoreError
     })
 }
 
-const RESERVATION_COLUMNS: &str = "id, user_id, pile_id, status, created_at, deadline, ended_at";
+pub(crate) const RESERVATION_COLUMNS: &str =
+    "id, user_id, pile_id, status, created_at, deadline, ended_at";
 
 impl Store {
     /// Takes a hold on `pile` for `user` at `now`, if the pile is idle.

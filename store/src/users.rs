@@ -43,6 +43,21 @@ pub struct User {
     pub disabled: bool,
 }
 
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.disabled";
+
+pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        role: match r.try_get::<String, _>("role")?.as_str() {
+            "admin" => Role::Admin,
+            _ => Role::Driver,
+        },
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
 fn hash_password(password: &str) -> Result<String, StoreError> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
