@@ -10,7 +10,7 @@ mod common;
 
 use common::{in_ci, Env};
 use domain::{Occupancy, Outcome, PileState};
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use std::{io::Write, path::PathBuf, process::Stdio, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, BufReader, Lines},
     process::{ChildStdout, Command},
@@ -32,7 +32,11 @@ fn available(tool: &str, present: bool, install: &str) -> bool {
         !in_ci(),
         "CI=true and {tool} is missing: interop tests must run in CI ({install})"
     );
-    eprintln!("\n*** {tool} not found: CoAP interop test SKIPPED (install it: {install}) ***\n");
+    // Written to the real stderr, past libtest's capture, so a skip shows in a passing run.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n*** {tool} not found: CoAP interop test SKIPPED (install it: {install}) ***\n"
+    );
     false
 }
 
