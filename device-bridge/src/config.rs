@@ -37,7 +37,7 @@ impl BridgeConfig {
             max_payload: 256,
             dedup_per_peer: 8,
             exchange_lifetime: Duration::from_secs(247),
-            credential_refresh: Duration::from_secs(5),
+            credential_refresh: Duration::from_secs(4),
             recv_buffer: 4 << 20,
         }
     }

@@ -22,7 +22,6 @@ const MAX_PER_PILE: usize = 4;
 struct Observer {
     peer: SocketAddr,
     token: Vec<u8>,
-    seq: u32,
 }
 
 #[derive(Debug)]
@@ -40,6 +39,9 @@ struct Pending {
 pub struct Observers {
     by_pile: HashMap<PileId, Vec<Observer>>,
     pending: HashMap<(SocketAddr, u16), Pending>,
+    /// One Observe sequence for the whole bridge: it only ever increases, so a
+    /// re-registration never makes a client see numbers go backwards (RFC 7641 §4.4).
+    next_seq: u32,
 }
 
 /// A datagram to send.
@@ -49,6 +51,7 @@ impl Observers {
     /// Registers (or refreshes) `peer`'s observation of `pile`; returns the Observe value for
     /// the registration response.
     pub fn register(&mut self, pile: PileId, peer: SocketAddr, ex: &Exchange) -> u32 {
+        let seq = self.bump();
         let list = self.by_pile.entry(pile).or_default();
         list.retain(|o| !(o.peer == peer && o.token == ex.token));
         if list.len() >= MAX_PER_PILE {
@@ -57,9 +60,14 @@ impl Observers {
         list.push(Observer {
             peer,
             token: ex.token.clone(),
-            seq: 2,
         });
-        1
+        seq
+    }
+
+    /// The next Observe value (24 bits, wrapping as RFC 7641 allows).
+    fn bump(&mut self) -> u32 {
+        self.next_seq = (self.next_seq + 1) & 0x00ff_ffff;
+        self.next_seq
     }
 
     /// Removes `peer`'s observation with `token` (GET with Observe=1, or a Reset).
@@ -88,34 +96,46 @@ impl Observers {
         mut next_mid: impl FnMut() -> u16,
         now: Instant,
     ) -> Vec<Outgoing> {
-        let Some(list) = self.by_pile.get_mut(&pile) else {
+        let Some(list) = self.by_pile.get(&pile) else {
             return Vec::new();
         };
+        let targets: Vec<(SocketAddr, Vec<u8>)> =
+            list.iter().map(|o| (o.peer, o.token.clone())).collect();
         let mut out = Vec::new();
-        for o in list.iter_mut() {
+        for (peer, token) in targets {
+            let seq = self.bump();
+            // A newer notification replaces an unacknowledged older one (RFC 7641 §4.5.2),
+            // keeping its retransmission count so a silent peer is still detected.
+            let mut attempts = 0;
+            self.pending.retain(|(pp, _), p| {
+                let same = *pp == peer && p.token == token;
+                if same {
+                    attempts = attempts.max(p.attempts);
+                }
+                !same
+            });
             let mid = next_mid();
             let mut p = Packet::new();
             p.header.set_type(MessageType::Confirmable);
             p.header.message_id = mid;
             p.header.code = MessageClass::Response(ResponseType::Content);
-            p.set_token(o.token.clone());
-            p.set_observe_value(o.seq & 0x00ff_ffff);
-            o.seq = o.seq.wrapping_add(1);
+            p.set_token(token.clone());
+            p.set_observe_value(seq);
             p.set_content_format(ContentFormat::ApplicationJSON);
             p.payload = payload.to_vec();
             let bytes = crate::message::encode(&p);
             self.pending.insert(
-                (o.peer, mid),
+                (peer, mid),
                 Pending {
                     pile,
-                    token: o.token.clone(),
+                    token,
                     bytes: bytes.clone(),
-                    attempts: 0,
+                    attempts,
                     timeout: ACK_TIMEOUT,
                     due: now + ACK_TIMEOUT,
                 },
             );
-            out.push((o.peer, bytes));
+            out.push((peer, bytes));
         }
         out
     }
@@ -128,6 +148,8 @@ impl Observers {
     /// A Reset arrived: the peer no longer wants notifications.
     pub fn reset(&mut self, peer: SocketAddr, mid: u16) {
         if let Some(p) = self.pending.remove(&(peer, mid)) {
+            self.pending
+                .retain(|(pp, _), q| !(*pp == peer && q.token == p.token));
             self.deregister(peer, &p.token);
         }
     }
@@ -218,6 +240,28 @@ mod tests {
         assert_eq!(resent, MAX_RETRANSMIT as usize);
         assert!(!o.observed(PileId(1)));
         assert_eq!(o.count(), 0);
+    }
+
+    #[test]
+    fn newer_notification_replaces_pending_older_and_numbers_only_grow() {
+        let mut o = Observers::default();
+        let peer = SocketAddr::from(([127, 0, 0, 1], 5000));
+        let first = o.register(PileId(1), peer, &ex(b"t"));
+        let now = Instant::now();
+        o.notify(PileId(1), b"held", || 10, now);
+        o.notify(PileId(1), b"free", || 11, now);
+        let resent = o.retransmit(now + Duration::from_secs(10));
+        assert_eq!(resent.len(), 1, "only the newest is retransmitted");
+        let p = Packet::from_bytes(&resent[0].1).expect("packet");
+        assert_eq!(p.payload, b"free");
+        let again = o.register(PileId(1), peer, &ex(b"t"));
+        assert!(again > first);
+        let out = o.notify(PileId(1), b"x", || 12, now);
+        let seq = Packet::from_bytes(&out[0].1)
+            .expect("packet")
+            .get_observe_value()
+            .and_then(Result::ok);
+        assert!(seq > Some(again));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::{
 use serde::{Deserialize, Serialize};
 
 /// Why a pile is not idle. Exactly one applies, by the precedence of the variants' order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Reason {
@@ -55,6 +56,7 @@ impl Reason {
 }
 
 /// Whether a pile is offered to drivers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "status", content = "reason", rename_all = "lowercase")]
 pub enum Availability {
@@ -103,6 +105,7 @@ impl Availability {
 }
 
 /// OCPI 2.2.1 `EVSE.status` values chargebay maps to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum OcpiStatus {
@@ -123,6 +126,7 @@ pub enum OcpiStatus {
 }
 
 /// FIWARE `ParkingSpot.status` values.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FiwareStatus {

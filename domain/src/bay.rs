@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// What the bay's sensor says, or `Unknown` when it was never heard or is stale.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Occupancy {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A WGS84 point.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LatLon {
     /// Latitude in degrees, -90..=90.

@@ -1,6 +1,7 @@
 //! chargebay's pure domain: identifiers, states, the availability rule, the device report
 //! and the reservation state machine. No I/O; compiles to wasm32 so the UI shares it.
 
+pub mod account;
 pub mod availability;
 pub mod bay;
 pub mod geo;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// How a hold ended.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -20,9 +21,10 @@ pub enum Outcome {
     Voided,
 }
 
-/// A reservation's status: an active hold, or ended with an outcome.
+/// A reservation's status: an active hold, or ended with an outcome. Serialized as one word:
+/// `held`, `fulfilled`, `cancelled`, `expired`, `blocked` or `voided`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum ReservationStatus {
     /// Active.
     Held,
@@ -60,6 +62,19 @@ impl FromStr for ReservationStatus {
     }
 }
 
+impl From<ReservationStatus> for &'static str {
+    fn from(s: ReservationStatus) -> Self {
+        s.as_str()
+    }
+}
+
+impl TryFrom<String> for ReservationStatus {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +92,12 @@ mod tests {
             assert_eq!(s.parse::<ReservationStatus>().map(|x| x.as_str()), Ok(s));
         }
         assert!("active".parse::<ReservationStatus>().is_err());
+        let json =
+            serde_json::to_string(&ReservationStatus::Ended(Outcome::Blocked)).expect("json");
+        assert_eq!(json, r#""blocked""#);
+        assert_eq!(
+            serde_json::from_str::<ReservationStatus>(r#""held""#).expect("parse"),
+            ReservationStatus::Held
+        );
     }
 }

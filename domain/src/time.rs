@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A point in time as milliseconds since the unix epoch (UTC).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

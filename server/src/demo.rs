@@ -283,16 +283,29 @@ pub async fn seed(store: &Store) -> Result<(String, String), StoreError> {
 /// so the simulator's first reports are accepted).
 pub async fn prepare_simulator(store: &Store) -> Result<Vec<SimPile>, StoreError> {
     let mut sims = Vec::new();
-    for p in store.list_piles().await?.iter().filter(|p| !p.code.starts_with(LAB_PREFIX)) {
+    for p in store
+        .list_piles()
+        .await?
+        .iter()
+        .filter(|p| !p.code.starts_with(LAB_PREFIX))
+    {
         let cred = store.issue_credential(p.id).await?;
-        sims.push(SimPile { id: p.id, key: cred.secret, heartbeat: Duration::from_secs(p.heartbeat_secs.unsigned_abs()) });
+        sims.push(SimPile {
+            id: p.id,
+            key: cred.secret,
+            heartbeat: Duration::from_secs(p.heartbeat_secs.unsigned_abs()),
+        });
     }
     Ok(sims)
 }
 
 /// Starts one simulated pile per task, talking CoAP to the bridge at `target`.
 pub fn start_simulator(sims: Vec<SimPile>, target: SocketAddr, speed: f64) {
-    let world = WorldConfig { target, seed: 7, speed };
+    let world = WorldConfig {
+        target,
+        seed: 7,
+        speed,
+    };
     tracing::info!(piles = sims.len(), "pile simulator started");
     for pile in sims {
         tokio::spawn(simulator::run_pile(pile, world.clone()));

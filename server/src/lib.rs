@@ -2,6 +2,7 @@
 //! pages and server functions, REST, live events, health, metrics), the device bridge and
 //! the workers, composed in one process.
 
+mod auth;
 pub mod cli;
 mod commands;
 pub mod demo;

@@ -17,6 +17,7 @@ pub struct Application {
     http_addr: SocketAddr,
     coap_addr: SocketAddr,
     state: AppState,
+    sessions: tower_sessions::SessionManagerLayer<crate::auth::SessionBackend>,
     demo_admin: Option<(String, String)>,
 }
 
@@ -36,8 +37,17 @@ impl Application {
             .await
             .with_context(|| format!("cannot bind HTTP {}", cli.http_addr))?;
         let http_addr = listener.local_addr()?;
+        let sessions = crate::auth::session_layer(&cli.database_url, !http_addr.ip().is_loopback())
+            .await
+            .context("setting up sessions")?;
 
-        let sims = if cli.demo { demo::prepare_simulator(&store).await.context("preparing the pile simulator")? } else { Vec::new() };
+        let sims = if cli.demo {
+            demo::prepare_simulator(&store)
+                .await
+                .context("preparing the pile simulator")?
+        } else {
+            Vec::new()
+        };
 
         let mut bridge_config = BridgeConfig::new(cli.coap_addr);
         bridge_config.writers = cli.bridge_writers.unwrap_or(match store.backend() {
@@ -75,6 +85,7 @@ impl Application {
             http_addr,
             coap_addr,
             state,
+            sessions,
             demo_admin,
         })
     }
@@ -107,7 +118,7 @@ impl Application {
 
     /// Serves HTTP until Ctrl-C / SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let router = routes::router(self.state);
+        let router = routes::router(self.state, self.sessions);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

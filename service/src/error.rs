@@ -8,6 +8,9 @@ pub enum ServiceError {
     /// The thing asked for does not exist (or is not the caller's).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The input is invalid; the message says how (400).
+    #[error("{0}")]
+    Invalid(String),
     /// The request conflicts with the current state (e.g. the pile is not idle).
     #[error("{0}")]
     Conflict(String),

@@ -2,11 +2,12 @@
 //! REST API and the device bridge alike. It owns the rules that span the store and the live
 //! feed: write through the store, then publish what changed.
 
+pub mod accounts;
 mod error;
 pub mod holds;
 pub mod live;
 pub mod reports;
-mod search_shim;
+pub mod search;
 pub mod workers;
 
 pub use error::ServiceError;

@@ -11,6 +11,7 @@ pub mod piles;
 pub mod provision;
 pub mod reports;
 pub mod reservations;
+pub mod search;
 pub mod seed;
 pub mod sites;
 pub mod staleness;

@@ -104,7 +104,11 @@ impl Store {
         .bind(email.trim().to_lowercase())
         .fetch_optional(self.pool())
         .await?;
-        let Some(r) = row else { return Ok(None) };
+        let Some(r) = row else {
+            // Spend the same time as a real check so timing does not reveal unknown emails.
+            let _ = hash_password(password);
+            return Ok(None);
+        };
         let stored: String = r.try_get("password_hash")?;
         let parsed =
             PasswordHash::new(&stored).map_err(|_| StoreError::Corrupt("password hash".into()))?;
@@ -114,16 +118,19 @@ impl Store {
         {
             return Ok(None);
         }
-        let user = User {
-            id: UserId(r.try_get("id")?),
-            email: r.try_get("email")?,
-            display_name: r.try_get("display_name")?,
-            role: match r.try_get::<String, _>("role")?.as_str() {
-                "admin" => Role::Admin,
-                _ => Role::Driver,
-            },
-            disabled: r.try_get::<i64, _>("disabled")? != 0,
-        };
+        let user = user_from_row(&r)?;
         Ok((!user.disabled).then_some(user))
+    }
+
+    /// One user by id.
+    pub async fn user(&self, id: UserId) -> Result<User, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+        user_from_row(&row)
     }
 }

@@ -1,74 +1,62 @@
 //! `/api/v1/piles`: piles with their live status and reason, and a pile's event log.
 
-use super::error::ApiError;
+use super::{
+    dto::PileDto,
+    error::{ApiError, ApiQuery, ErrorBody},
+};
 use crate::AppState;
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     Json,
 };
-use domain::{Availability, Occupancy, PileId};
-use serde::{Deserialize, Serialize};
-use store::{events::Event, piles::PileView};
+use domain::PileId;
+use serde::Deserialize;
+use store::events::Event;
 
-/// A pile as the API shows it.
-#[derive(Debug, Serialize)]
-pub struct PileStatus {
-    #[serde(flatten)]
-    view: PileView,
-    availability: Availability,
-    /// OCPI 2.2.1 EVSE status.
-    ocpi_status: domain::OcpiStatus,
-    /// FIWARE ParkingSpot status.
-    fiware_status: domain::FiwareStatus,
-    occupancy: Occupancy,
-}
-
-fn status(view: PileView) -> PileStatus {
+/// Every pile with its live status.
+#[utoipa::path(get, path = "/api/v1/piles", tag = "piles", responses((status = 200, body = [PileDto])))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PileDto>>, ApiError> {
     let now = store::now();
-    let availability = view.availability(now);
-    let occupancy = view.occupancy(now);
-    PileStatus {
-        availability,
-        ocpi_status: availability.ocpi(),
-        fiware_status: availability.fiware(occupancy),
-        occupancy,
-        view,
-    }
-}
-
-/// `GET /api/v1/piles`
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PileStatus>>, ApiError> {
     Ok(Json(
         state
             .service
             .piles()
             .await?
             .into_iter()
-            .map(status)
+            .map(|v| PileDto::new(v, now, None))
             .collect(),
     ))
 }
 
-/// `GET /api/v1/piles/{id}`
+/// One pile with its live status.
+#[utoipa::path(get, path = "/api/v1/piles/{id}", tag = "piles", params(("id" = i64, Path)),
+    responses((status = 200, body = PileDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<PileStatus>, ApiError> {
+) -> Result<Json<PileDto>, ApiError> {
     let id = parse_id(&id)?;
-    Ok(Json(status(state.service.pile(id).await?)))
+    Ok(Json(PileDto::new(
+        state.service.pile(id).await?,
+        store::now(),
+        None,
+    )))
 }
 
 /// Query of the event log.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
+    /// How many events, 1–1000 (default 50).
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/piles/{id}/events?limit=50`: newest first.
+/// A pile's event log, newest first: reports, bay and pile changes, staleness, holds.
+#[utoipa::path(get, path = "/api/v1/piles/{id}/events", tag = "piles", params(("id" = i64, Path), EventsQuery),
+    responses((status = 200, body = [Object]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
     let id = parse_id(&id)?;
     let limit = q.limit.unwrap_or(50);
