@@ -35,11 +35,18 @@ async fn spawn_app_on(db: TestDb, demo: bool) -> TestApp {
     if demo {
         args.push("--demo".into());
     }
-    let app = Application::build(&Cli::parse_from(args)).await.expect("app builds");
+    let app = Application::build(&Cli::parse_from(args))
+        .await
+        .expect("app builds");
     let base = format!("http://{}", app.http_addr());
     let coap = app.coap_addr();
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, coap, db, http: reqwest::Client::new() }
+    TestApp {
+        base,
+        coap,
+        db,
+        http: reqwest::Client::new(),
+    }
 }
 
 async fn spawn_app() -> TestApp {
@@ -48,7 +55,11 @@ async fn spawn_app() -> TestApp {
 
 impl TestApp {
     async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn pile_with_key(&self, code: &str) -> (PileId, String) {
@@ -81,7 +92,13 @@ impl TestApp {
 }
 
 fn report(seq: i64, bay: BayReading) -> Report {
-    Report { seq, bay, pile: PileState::Available, battery: Some(80), quality: Some(95) }
+    Report {
+        seq,
+        bay,
+        pile: PileState::Available,
+        battery: Some(80),
+        quality: Some(95),
+    }
 }
 
 #[tokio::test]
@@ -106,7 +123,9 @@ async fn api_errors_are_json_with_code_and_message() {
     let r = app.get("/api/v1/piles/abc").await;
     assert_eq!(r.status(), 400);
     let (pile, _) = app.pile_with_key("T-1").await;
-    let r = app.get(&format!("/api/v1/piles/{}/events?limit=0", pile.0)).await;
+    let r = app
+        .get(&format!("/api/v1/piles/{}/events?limit=0", pile.0))
+        .await;
     assert_eq!(r.status(), 400);
     assert_eq!(app.get("/no/such/page").await.status(), 404);
 }
@@ -120,22 +139,54 @@ async fn coap_report_reaches_rest_events_page_and_metrics() {
     // The bridge loaded credentials at start, before this pile existed: wait for the reload.
     tokio::time::sleep(Duration::from_millis(5200)).await;
     let mut client = PileClient::connect(app.coap, pile, key).await.unwrap();
-    client.send(&report(1, BayReading::Free)).await.expect("acknowledged");
+    client
+        .send(&report(1, BayReading::Free))
+        .await
+        .expect("acknowledged");
 
-    let status: serde_json::Value = app.get(&format!("/api/v1/piles/{}", pile.0)).await.json().await.unwrap();
+    let status: serde_json::Value = app
+        .get(&format!("/api/v1/piles/{}", pile.0))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["availability"]["status"], "idle", "{status}");
     assert_eq!(status["ocpi_status"], "AVAILABLE");
     assert_eq!(status["occupancy"], "free");
 
-    let events: serde_json::Value = app.get(&format!("/api/v1/piles/{}/events", pile.0)).await.json().await.unwrap();
-    let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"report") && kinds.contains(&"bay_changed"), "{kinds:?}");
+    let events: serde_json::Value = app
+        .get(&format!("/api/v1/piles/{}/events", pile.0))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"report") && kinds.contains(&"bay_changed"),
+        "{kinds:?}"
+    );
 
     let html = app.get("/").await.text().await.unwrap();
-    assert!(html.contains("T-1") && html.contains(r#"data-state="idle""#), "map page shows the pile idle");
+    assert!(
+        html.contains("T-1") && html.contains(r#"data-state="idle""#),
+        "map page shows the pile idle"
+    );
 
-    client.send(&report(2, BayReading::Occupied)).await.expect("acknowledged");
-    let status: serde_json::Value = app.get(&format!("/api/v1/piles/{}", pile.0)).await.json().await.unwrap();
+    client
+        .send(&report(2, BayReading::Occupied))
+        .await
+        .expect("acknowledged");
+    let status: serde_json::Value = app
+        .get(&format!("/api/v1/piles/{}", pile.0))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["availability"]["reason"], "blocked");
 
     let metrics = app.get("/metrics").await.text().await.unwrap();
@@ -152,16 +203,28 @@ async fn live_feed_streams_pile_changes() {
     assert_eq!(sse.status(), 200);
     let mut client = PileClient::connect(app.coap, pile, key).await.unwrap();
     client.send(&report(1, BayReading::Free)).await.unwrap();
-    let chunk = tokio::time::timeout(Duration::from_secs(2), sse.chunk()).await.expect("event within 2 s").unwrap().unwrap();
+    let chunk = tokio::time::timeout(Duration::from_secs(2), sse.chunk())
+        .await
+        .expect("event within 2 s")
+        .unwrap()
+        .unwrap();
     let text = String::from_utf8_lossy(&chunk);
-    assert!(text.contains(r#""type":"pile""#) && text.contains(&format!(r#""pile":{}"#, pile.0)), "{text}");
+    assert!(
+        text.contains(r#""type":"pile""#) && text.contains(&format!(r#""pile":{}"#, pile.0)),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn server_function_lists_piles() {
     let app = spawn_app().await;
     app.pile_with_key("T-7").await;
-    let r = app.http.post(format!("{}/api/piles", app.base)).send().await.unwrap();
+    let r = app
+        .http
+        .post(format!("{}/api/piles", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["piles"][0]["code"], "T-7");
@@ -175,39 +238,79 @@ async fn demo_seed_survives_restart_without_duplicates() {
     let app = spawn_app_on(db, true).await;
     let first = app.db.store.count_piles().await.unwrap();
     assert!(first >= 150, "{first}");
-    let cli = Cli::parse_from(["chargebay", "--http-addr", "127.0.0.1:0", "--coap-addr", "127.0.0.1:0", "--database-url", &url, "--demo"]);
+    let cli = Cli::parse_from([
+        "chargebay",
+        "--http-addr",
+        "127.0.0.1:0",
+        "--coap-addr",
+        "127.0.0.1:0",
+        "--database-url",
+        &url,
+        "--demo",
+    ]);
     let again = Application::build(&cli).await.unwrap();
     assert_eq!(again.service().store().count_piles().await.unwrap(), first);
 }
 
 #[tokio::test]
 async fn postgres_backend_serves_too() {
-    let Some(db) = TestDb::postgres().await.unwrap() else { return };
+    let Some(db) = TestDb::postgres().await.unwrap() else {
+        return;
+    };
     let app = spawn_app_on(db, false).await;
     let (pile, key) = app.pile_with_key("PG-1").await;
     tokio::time::sleep(Duration::from_millis(5200)).await;
     let mut client = PileClient::connect(app.coap, pile, key).await.unwrap();
-    client.send(&report(1, BayReading::Occupied)).await.expect("acknowledged");
-    let status: serde_json::Value = app.get(&format!("/api/v1/piles/{}", pile.0)).await.json().await.unwrap();
+    client
+        .send(&report(1, BayReading::Occupied))
+        .await
+        .expect("acknowledged");
+    let status: serde_json::Value = app
+        .get(&format!("/api/v1/piles/{}", pile.0))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["availability"]["reason"], "blocked", "{status}");
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), 200);
 }
 
 fn run_binary(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_chargebay")).args(args).env_remove("DATABASE_URL").output().unwrap()
+    std::process::Command::new(env!("CARGO_BIN_EXE_chargebay"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn bad_database_url_is_one_clear_line() {
-    let out = run_binary(&["--database-url", "mysql://nope/db", "--http-addr", "127.0.0.1:0", "--coap-addr", "127.0.0.1:0"]);
+    let out = run_binary(&[
+        "--database-url",
+        "mysql://nope/db",
+        "--http-addr",
+        "127.0.0.1:0",
+        "--coap-addr",
+        "127.0.0.1:0",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{err}");
-    assert!(lines[0].starts_with("error: ") && lines[0].contains("DATABASE_URL"), "{err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains("DATABASE_URL"),
+        "{err}"
+    );
 
-    let out = run_binary(&["--database-url", "postgres://nobody@127.0.0.1:1/none", "--http-addr", "127.0.0.1:0", "--coap-addr", "127.0.0.1:0"]);
+    let out = run_binary(&[
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+        "--http-addr",
+        "127.0.0.1:0",
+        "--coap-addr",
+        "127.0.0.1:0",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -220,10 +323,22 @@ fn taken_port_is_one_clear_line() {
     let port = taken.local_addr().unwrap().to_string();
     let dir = std::env::temp_dir().join(format!("cb-port-{}", std::process::id()));
     let url = format!("sqlite:{}/db.sqlite", dir.display());
-    let out = run_binary(&["--database-url", &url, "--http-addr", &port, "--coap-addr", "127.0.0.1:0", "--log-level", "error"]);
+    let out = run_binary(&[
+        "--database-url",
+        &url,
+        "--http-addr",
+        &port,
+        "--coap-addr",
+        "127.0.0.1:0",
+        "--log-level",
+        "error",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: cannot bind HTTP") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.starts_with("error: cannot bind HTTP") && !err.contains("panicked"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
