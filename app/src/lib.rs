@@ -2,11 +2,15 @@
 //! chargebay's web UI: Leptos pages and components (server-rendered, then hydrated) and the
 //! server functions they call. Server functions are thin: they call the service layer.
 
+pub mod admin;
 pub mod api;
+pub mod components;
 pub mod format;
-#[cfg(feature = "hydrate")]
-mod live;
+pub mod i18n;
+pub mod live;
 pub mod pages;
-mod shell;
+#[cfg(feature = "ssr")]
+pub mod session;
+pub mod shell;
 
 pub use shell::{shell, App};

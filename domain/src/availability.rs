@@ -55,6 +55,16 @@ impl Reason {
     }
 }
 
+impl std::str::FromStr for Reason {
+    type Err = crate::pile::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::pile::UnknownValue::new("reason", s))
+    }
+}
+
 /// Whether a pile is offered to drivers.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

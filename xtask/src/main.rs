@@ -97,7 +97,28 @@ fn build_site(root: &Path, optimise: bool) -> Result<()> {
     )
     .context("copying style/main.css")?;
     copy_dir(&root.join("public"), &site_dir(root))?;
+    vendor_leaflet(root)?;
     println!("site built in {}", site_dir(root).display());
+    Ok(())
+}
+
+/// Copies Leaflet and its cluster plugin from npm into the site, so nothing is fetched from
+/// a CDN at run time.
+fn vendor_leaflet(root: &Path) -> Result<()> {
+    let out = site_dir(root).join("vendor/leaflet");
+    fs::create_dir_all(&out)?;
+    let leaflet = root.join("node_modules/leaflet/dist");
+    let cluster = root.join("node_modules/leaflet.markercluster/dist");
+    if !leaflet.exists() || !cluster.exists() {
+        bail!("Leaflet is missing from node_modules: run `npm ci` (scripts/setup.sh does)");
+    }
+    for f in ["leaflet.js", "leaflet.css"] {
+        fs::copy(leaflet.join(f), out.join(f))?;
+    }
+    copy_dir(&leaflet.join("images"), &out.join("images"))?;
+    for f in ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"] {
+        fs::copy(cluster.join(f), out.join(f))?;
+    }
     Ok(())
 }
 

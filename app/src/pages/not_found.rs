@@ -1,5 +1,6 @@
 //! 404.
 
+use crate::i18n::{use_i18n, T};
 use leptos::prelude::*;
 
 /// Shown for unknown paths (with status 404 on the server).
@@ -8,13 +9,9 @@ pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(http_status_not_found());
+            resp.set_status(http::StatusCode::NOT_FOUND);
         }
     }
-    view! { <section class="panel"><h1>"Page not found"</h1><p><a href="/">"Back to the map"</a></p></section> }
-}
-
-#[cfg(feature = "ssr")]
-fn http_status_not_found() -> http::StatusCode {
-    http::StatusCode::NOT_FOUND
+    let i18n = use_i18n();
+    view! { <section class="panel"><h1>{i18n.t(T::NotFoundTitle)}</h1><p><a href="/">{i18n.t(T::BackToMap)}</a></p></section> }
 }

@@ -2,34 +2,10 @@
 //! (`Authorization: Bearer cbt_…`); a 401 JSON error otherwise.
 
 use crate::{routes::ApiError, AppState};
+pub use app::session::SessionUser;
 use axum::{extract::FromRequestParts, http::request::Parts};
-use domain::UserId;
-use serde::{Deserialize, Serialize};
-use store::users::{Role, User};
+use store::users::User;
 use tower_sessions::Session;
-
-const USER_KEY: &str = "user";
-
-/// What the session remembers about its user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionUser {
-    /// Id.
-    pub id: UserId,
-    /// Role at sign-in.
-    pub role: Role,
-    /// Shown name.
-    pub name: String,
-}
-
-impl From<&User> for SessionUser {
-    fn from(u: &User) -> Self {
-        SessionUser {
-            id: u.id,
-            role: u.role,
-            name: u.display_name.clone(),
-        }
-    }
-}
 
 /// The signed-in user (required).
 #[derive(Debug, Clone)]
@@ -39,24 +15,14 @@ pub struct CurrentUser(pub SessionUser);
 #[derive(Debug, Clone)]
 pub struct MaybeUser(pub Option<SessionUser>);
 
-/// Signs `user` in on `session` (a new session id against fixation).
+/// Signs `user` in on `session`.
 pub async fn login(session: &Session, user: &User) -> Result<(), ApiError> {
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
-    session
-        .insert(USER_KEY, SessionUser::from(user))
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))
+    app::session::login(session, user).await.map_err(|e| ApiError::internal(&e.to_string()))
 }
 
-/// Signs out: the session is deleted.
+/// Signs out.
 pub async fn logout(session: &Session) -> Result<(), ApiError> {
-    session
-        .flush()
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))
+    app::session::logout(session).await.map_err(|e| ApiError::internal(&e.to_string()))
 }
 
 async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SessionUser>, ApiError> {
@@ -73,36 +39,22 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SessionUs
             .ok_or_else(|| ApiError::unauthorized("invalid or revoked API token"))?;
         return Ok(Some(SessionUser::from(&user)));
     }
-    let Ok(session) = Session::from_request_parts(parts, state).await else {
-        return Ok(None);
-    };
-    session
-        .get::<SessionUser>(USER_KEY)
-        .await
-        .map_err(|e| ApiError::internal(&e.to_string()))
+    let Ok(session) = Session::from_request_parts(parts, state).await else { return Ok(None) };
+    app::session::current(&session).await.map_err(|e| ApiError::internal(&e.to_string()))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        resolve(parts, state)
-            .await?
-            .map(CurrentUser)
-            .ok_or_else(|| ApiError::unauthorized("sign in first"))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        resolve(parts, state).await?.map(CurrentUser).ok_or_else(|| ApiError::unauthorized("sign in first"))
     }
 }
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(MaybeUser(resolve(parts, state).await?))
     }
 }

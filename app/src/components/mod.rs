@@ -1,0 +1,5 @@
+//! Components shared by pages.
+
+pub mod alerts;
+pub mod badge;
+pub mod hold_card;
