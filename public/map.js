@@ -12,7 +12,7 @@ window.chargebayMap = (() => {
   function setup(el) {
     let m = maps.get(el);
     if (m) return m;
-    const map = L.map(el, { zoomControl: true, attributionControl: true, center: [22.55, 114.05], zoom: 11 });
+    const map = L.map(el, { zoomControl: true, attributionControl: true, center: [22.55, 114.05], zoom: 11, minZoom: 3, maxZoom: 19 });
     const url = tiles();
     if (url) L.tileLayer(url, { maxZoom: 19, attribution: "© OpenStreetMap contributors" }).addTo(map);
     const cluster = L.markerClusterGroup({
@@ -35,6 +35,14 @@ window.chargebayMap = (() => {
     ready: () => typeof window.L !== "undefined" && typeof L.markerClusterGroup === "function",
     render(el, json) {
       if (!this.ready()) return false;
+      try {
+        return this.renderUnsafe(el, json);
+      } catch (e) {
+        console.error("chargebay map:", e && e.stack ? e.stack : e);
+        return true;
+      }
+    },
+    renderUnsafe(el, json) {
       const piles = JSON.parse(json);
       const m = setup(el);
       m.cluster.clearLayers();

@@ -30,6 +30,8 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v coap-client-notls >/dev/null || missing+=(libcoap3-bin)
+  # CJK glyphs, so Chinese UI screenshots render text instead of boxes.
+  [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

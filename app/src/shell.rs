@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = crate::i18n::request_lang();
     #[cfg(not(feature = "ssr"))]
     let lang = Lang::En;
+    let tiles = use_context::<MapTiles>().and_then(|t| t.0).unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang=lang.tag()>
@@ -33,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
+                <meta name="cb-tiles" content=tiles/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <link rel="stylesheet" href="/vendor/leaflet/leaflet.css"/>
                 <link rel="stylesheet" href="/vendor/leaflet/MarkerCluster.css"/>
@@ -48,6 +50,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The map's tile URL template (e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`); with
+/// none, markers show on a plain background.
+#[derive(Debug, Clone, Default)]
+pub struct MapTiles(pub Option<String>);
 
 /// Who is signed in, refetched after sign-in and sign-out.
 #[derive(Clone, Copy)]

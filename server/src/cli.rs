@@ -48,6 +48,11 @@ pub struct Cli {
     )]
     pub site_root: PathBuf,
 
+    /// Map tile URL template for the driver map, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
+    /// Without one the map shows markers on a plain background (works offline).
+    #[arg(long, env = "CHARGEBAY_TILE_URL", global = true)]
+    pub tile_url: Option<String>,
+
     /// Demo mode: seed a demo city once, print the demo admin's credentials, and run the
     /// built-in pile simulator against the bridge.
     #[arg(long, env = "CHARGEBAY_DEMO", global = true)]

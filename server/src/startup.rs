@@ -76,6 +76,7 @@ impl Application {
             .site_addr(http_addr)
             .build();
         let state = AppState {
+            tile_url: cli.tile_url.clone(),
             service,
             leptos_options,
             metrics: telemetry::metrics_handle(),

@@ -12,6 +12,8 @@ pub struct AppState {
     pub service: Chargebay,
     /// Leptos rendering options.
     pub leptos_options: LeptosOptions,
+    /// Map tile URL template.
+    pub tile_url: Option<String>,
     /// Prometheus metrics.
     pub metrics: PrometheusHandle,
 }

@@ -27,6 +27,42 @@ pub fn directions_href(lat: f64, lon: f64) -> String {
     format!("geo:{lat:.6},{lon:.6}")
 }
 
+/// While the hold lasts, shares the driver's position (when the browser allows it) once a
+/// minute, so a bay taken by someone else is decided at once when the driver is far away.
+fn share_position_while_held(id: i64) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let Some(w) = web_sys::window() else { return };
+        let Ok(geo) = w.navigator().geolocation() else { return };
+        let mut last_sent = f64::MIN;
+        let send = Closure::<dyn FnMut(web_sys::Position)>::new(move |pos: web_sys::Position| {
+            let now = js_sys::Date::now();
+            if now - last_sent < 30_000.0 {
+                return;
+            }
+            last_sent = now;
+            let c = pos.coords();
+            let (lat, lon) = (c.latitude(), c.longitude());
+            leptos::task::spawn_local(async move {
+                let _ = crate::api::share_position(id, lat, lon).await;
+            });
+        });
+        let options = web_sys::PositionOptions::new();
+        options.set_maximum_age(60_000);
+        if let Ok(watch) = geo.watch_position_with_error_callback_and_options(send.as_ref().unchecked_ref(), None, &options) {
+            on_cleanup(move || {
+                if let Some(geo) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) {
+                    geo.clear_watch(watch);
+                }
+            });
+        }
+        send.forget();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
 /// The card, shown while the driver holds a pile or right after a hold ended.
 #[component]
 pub fn HoldCard() -> impl IntoView {
@@ -81,6 +117,7 @@ pub fn HoldCard() -> impl IntoView {
     let active = move |h: HoldView| {
         let deadline = h.deadline;
         let id = h.id.0;
+        share_position_while_held(id);
         view! {
             <section class="hold-card" aria-label=i18n.t(T::YourHold) data-testid="hold-card">
                 <h2>{i18n.t(T::YourHold)}</h2>

@@ -34,6 +34,7 @@ pub fn router(
     let routes = generate_route_list(App);
     let service = state.service.clone();
     let options = state.leptos_options.clone();
+    let tiles = app::shell::MapTiles(state.tile_url.clone());
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -75,7 +76,10 @@ pub fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::prelude::provide_context(service.clone()),
+            move || {
+                leptos::prelude::provide_context(service.clone());
+                leptos::prelude::provide_context(tiles.clone());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
