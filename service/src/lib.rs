@@ -3,6 +3,7 @@
 //! feed: write through the store, then publish what changed.
 
 pub mod accounts;
+pub mod admin;
 mod error;
 pub mod holds;
 pub mod live;

@@ -2,6 +2,7 @@
 //! sqlx's `Any` driver. SQL is written once in the dialect both accept (`$n` parameters,
 //! `ON CONFLICT`, partial unique indexes, `RETURNING`); schema migrations exist per backend.
 
+pub mod admin;
 pub mod credentials;
 mod error;
 pub mod events;
