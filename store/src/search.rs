@@ -3,19 +3,23 @@
 //!
 //! How a search runs, so that 100,000 piles cost no more than the few in the area:
 //!
-//! - The area becomes a latitude/longitude range on `sites`, answered by the `sites_lat_lon`
-//!   index; piles and bays are joined per site found (`piles_site`, primary keys).
+//! - The area and the text are conditions on `sites` alone, answered from the `(lat, lon, …)`
+//!   indexes; the matching sites, each with its distance, are materialised once (`ss`).
+//! - Their piles come from `piles_search` and, when only idle piles are wanted, their bays
+//!   from the partial index `bays_idle` and their holds from `reservations_held_pile`: the
+//!   matching piles (`hits`) are found on indexes alone (migration `0002_search`). Only the
+//!   page's piles are then read in full, through the same view as every other pile read.
 //! - Ordering uses an equirectangular approximation that needs no trigonometry in SQL (SQLite
 //!   has none by default): `Δlat² + (Δlon·cos φm)²` in degrees², where `cos φm` (cosine of the
 //!   mean latitude) is a second-order Taylor expansion around the origin, whose cosine and sine
-//!   are computed in Rust and bound as parameters. `LIMIT/OFFSET` and the total
-//!   (`COUNT(*) OVER ()`) are computed by the database in the same statement.
+//!   are computed in Rust and bound as parameters. `ORDER BY … LIMIT/OFFSET` and the total
+//!   (`COUNT(*)` over `hits`) are computed by the database in the same statement.
 //! - "Idle now" is the one rule written in SQL (enabled, reported `available`, bay `free`,
 //!   not flapping, last report within the freshness limit, no `held` reservation), then
 //!   confirmed per returned pile with [`PileView::availability`].
 //! - A radius is a bounding-box prefilter plus an exact haversine filter: the approximation is
 //!   trusted only where it cannot be wrong (well inside or well outside the circle, with
-//!   margins measured on the circle itself); the piles in the thin band between are checked
+//!   margins measured on the circle itself); the sites in the thin band between are checked
 //!   with [`LatLon::distance_km`] in Rust and those outside are excluded by id, so pages and
 //!   totals are exact.
 
@@ -324,24 +328,31 @@ struct Filters {
     /// Lower-cased `LIKE` pattern with `\` escapes.
     text: Option<String>,
     idle_at: Option<Millis>,
-    exclude: Vec<PileId>,
+    exclude_pile: Option<PileId>,
+    /// Sites in the circle's uncertain band that the exact distance puts outside.
+    exclude_sites: Vec<i64>,
 }
 
-/// The joins every search condition can see.
-const SEARCH_FROM: &str =
-    "sites s JOIN piles p ON p.site_id = s.id JOIN bays b ON b.pile_id = p.id";
-
 impl Filters {
-    fn sql(&self, a: &mut Args) -> String {
+    /// Conditions on the site alone (`s` is `sites`): the area, the text, the site's switch.
+    fn site_sql(&self, a: &mut Args) -> String {
         let mut c: Vec<String> = Vec::new();
         if let Some(b) = &self.bounds {
             c.push(b.sql(a));
         }
-        if let Some(conn) = self.connector {
-            c.push(format!("p.connector = {}", a.s(conn.as_str().to_owned())));
+        if let Some(circle) = &self.circle {
+            if let Some(outer2) = circle.outer2 {
+                c.push(format!("{} <= {}", circle.metric.sql(a), a.f(outer2)));
+            }
         }
-        if let Some(kw) = self.min_kw {
-            c.push(format!("p.max_kw >= {}", a.f(kw)));
+        if !self.exclude_sites.is_empty() {
+            let list = self
+                .exclude_sites
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            c.push(format!("s.id NOT IN ({list})"));
         }
         if let Some(pat) = &self.text {
             let p = a.s(pat.clone());
@@ -349,29 +360,61 @@ impl Filters {
                 "(LOWER(s.name) LIKE {p} ESCAPE '\\' OR LOWER(s.address) LIKE {p} ESCAPE '\\')"
             ));
         }
+        if self.idle_at.is_some() {
+            c.push("s.enabled <> 0".into());
+        }
+        and_all(c)
+    }
+
+    /// Conditions on the pile and its bay (`s` now has `enabled` and `freshness_secs`).
+    fn pile_sql(&self, a: &mut Args) -> String {
+        let mut c: Vec<String> = vec!["p.site_id = s.id".into()];
+        if let Some(conn) = self.connector {
+            c.push(format!("p.connector = {}", a.s(conn.as_str().to_owned())));
+        }
+        if let Some(kw) = self.min_kw {
+            c.push(format!("p.max_kw >= {}", a.f(kw)));
+        }
+        if let Some(id) = self.exclude_pile {
+            c.push(format!("p.id <> {}", a.i(id.0)));
+        }
         if let Some(now) = self.idle_at {
-            // The one rule (domain::classify) in SQL. `offline_secs >= freshness_secs`, so a
-            // fresh report also means online. Freshness defaults to a linear function of the
-            // heartbeat, whose coefficients come from the domain.
+            // The one rule (domain::classify) in SQL; the site's switch is in `site_sql`.
+            // `offline_secs >= freshness_secs`, so a fresh report also means online. Freshness
+            // defaults to a linear function of the heartbeat, whose coefficients come from
+            // the domain. The three bay terms match the partial index `bays_idle`. The hold
+            // check names `b.pile_id` so that SQLite runs it only for bays that passed.
             let (slope, base) = freshness_coefficients();
             c.push(format!(
-                "p.enabled <> 0 AND s.enabled <> 0 AND b.pile_state = 'available' \
+                "b.pile_id = p.id AND p.enabled <> 0 AND b.pile_state = 'available' \
                  AND b.occupancy = 'free' AND b.flapping = 0 \
                  AND b.last_report_at >= {now} - 1000 * COALESCE(s.freshness_secs, {slope} * p.heartbeat_secs + {base}) \
-                 AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.pile_id = p.id AND r.status = 'held')",
+                 AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.pile_id = b.pile_id AND r.status = 'held')",
                 now = a.i(now.0),
                 slope = a.i(slope),
                 base = a.i(base),
             ));
         }
-        if !self.exclude.is_empty() {
-            c.push(format!("p.id NOT IN ({})", id_list(&self.exclude)));
-        }
-        if c.is_empty() {
-            "1 = 1".into()
+        and_all(c)
+    }
+
+    /// `FROM` of the pile level: the matching sites (`ss`), their piles, and bays if needed.
+    /// `CROSS JOIN` fixes SQLite's join order (sites → piles → bays) whatever its statistics
+    /// say; PostgreSQL treats it as an inner join and plans freely.
+    fn pile_from(&self) -> &'static str {
+        if self.idle_at.is_some() {
+            "ss s CROSS JOIN piles p CROSS JOIN bays b"
         } else {
-            c.join(" AND ")
+            "ss s CROSS JOIN piles p"
         }
+    }
+}
+
+fn and_all(c: Vec<String>) -> String {
+    if c.is_empty() {
+        "1 = 1".into()
+    } else {
+        c.join(" AND ")
     }
 }
 
@@ -379,13 +422,6 @@ impl Filters {
 fn freshness_coefficients() -> (i64, i64) {
     let base = default_freshness_secs(0);
     (default_freshness_secs(1) - base, base)
-}
-
-fn id_list(ids: &[PileId]) -> String {
-    ids.iter()
-        .map(|i| i.0.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// `%text%`, lower-cased the way the backend's `LOWER` does it, `LIKE` wildcards escaped.
@@ -447,7 +483,8 @@ impl Store {
                 min_kw: q.min_kw,
                 text: q.text_filter().map(|t| like_pattern(t, self.backend())),
                 idle_at: q.idle_only.then_some(now),
-                exclude: Vec::new(),
+                exclude_pile: None,
+                exclude_sites: Vec::new(),
             },
             origin: q.effective_origin(),
             limit: i64::from(per_page),
@@ -479,7 +516,8 @@ impl Store {
             min_kw: None,
             text: None,
             idle_at: Some(now),
-            exclude: exclude.into_iter().collect(),
+            exclude_pile: exclude,
+            exclude_sites: Vec::new(),
         };
         let plan = |filters| Plan {
             filters,
@@ -508,46 +546,40 @@ impl Store {
     ) -> Result<(Vec<SearchHit>, u64), StoreError> {
         let circle = plan.filters.circle;
         if let Some(c) = &circle {
-            // Sites in the uncertain band that the exact distance puts outside.
-            let outside = self.outside_band(&plan.filters, c).await?;
-            plan.filters.exclude.extend(outside);
+            plan.filters.exclude_sites = self.sites_outside_band(&plan.filters, c).await?;
         }
         let mut a = Args::default();
-        let mut cond = plan.filters.sql(&mut a);
-        if let Some(c) = &circle {
-            if let Some(outer2) = c.outer2 {
-                cond = format!("{cond} AND {} <= {}", c.metric.sql(&mut a), a.f(outer2));
-            }
-        }
-        let (total_col, total_sel) = if plan.with_total {
-            (", COUNT(*) OVER () AS total", "SELECT pg.total AS total, ")
-        } else {
-            ("", "SELECT ")
-        };
-        let (metric_col, order) = match plan.origin {
+        let (m_site, m_pile, order_hits, order_page) = match plan.origin {
             Some(o) => (
                 format!(", {} AS m", Metric::new(o).sql(&mut a)),
-                ("m, p.code", "pg.m, pg.code"),
+                ", s.m AS m",
+                "m, code",
+                "pg.m, pg.code",
             ),
-            None => (String::new(), ("p.code", "pg.code")),
+            None => (String::new(), "", "code", "pg.code"),
         };
+        let ctes = self.search_ctes(&plan.filters, &m_site, m_pile, &mut a);
         let limit = a.i(plan.limit);
         let offset = a.i(plan.offset);
-        let inner = format!(
-            "SELECT p.id AS pid, p.code AS code{metric_col}{total_col} FROM {SEARCH_FROM} \
-             WHERE {cond} ORDER BY {} LIMIT {limit} OFFSET {offset}",
-            order.0
-        );
+        let total = if plan.with_total {
+            "SELECT (SELECT COUNT(*) FROM hits) AS total, "
+        } else {
+            "SELECT "
+        };
+        // The page's piles are found on indexes alone (`hits`); only they are then read in
+        // full, through the same view every other pile read uses.
         let sql = format!(
-            "{} JOIN ({inner}) pg ON pg.pid = p.id ORDER BY {}",
-            PILE_VIEW_SELECT.replacen("SELECT ", total_sel, 1),
-            order.1
+            "{ctes} {} JOIN (SELECT pid, code{m} FROM hits ORDER BY {order_hits} \
+             LIMIT {limit} OFFSET {offset}) pg ON pg.pid = p.id ORDER BY {order_page}",
+            PILE_VIEW_SELECT.replacen("SELECT ", total, 1),
+            m = if plan.origin.is_some() { ", m" } else { "" },
         );
         let rows = a.bind(sqlx::query(&sql)).fetch_all(self.pool()).await?;
         let mut total = match rows.first() {
             _ if !plan.with_total => 0,
             Some(r) => u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0),
-            None if plan.offset > 0 => self.count_matches(&plan).await?,
+            // Past the last page: no row carries the total.
+            None if plan.offset > 0 => self.count_matches(&plan.filters).await?,
             None => 0,
         };
         let mut items = Vec::with_capacity(rows.len());
@@ -579,16 +611,39 @@ impl Store {
         Ok((items, total))
     }
 
-    /// Ids of the piles matching `f` whose site lies in `c`'s uncertain band and outside it.
-    async fn outside_band(&self, f: &Filters, c: &Circle) -> Result<Vec<PileId>, StoreError> {
-        let mut a = Args::default();
-        let cond = f.sql(&mut a);
-        let m = c.metric.sql(&mut a);
-        let band = match c.outer2 {
-            Some(outer2) => format!("{m} > {} AND {m} <= {}", a.f(c.inner2), a.f(outer2)),
-            None => "1 = 1".into(),
+    /// `WITH ss AS (matching sites), hits AS (matching piles)`. The sites are materialised so
+    /// that the distance is computed once per site rather than per pile. The piles are
+    /// materialised when the idle rule makes finding them costly, so that the total and the
+    /// page read them once; otherwise computing them twice from the indexes is cheaper.
+    fn search_ctes(&self, f: &Filters, m_site: &str, m_pile: &str, a: &mut Args) -> String {
+        let site_cond = f.site_sql(a);
+        let pile_cond = f.pile_sql(a);
+        let hits = if f.idle_at.is_some() {
+            "MATERIALIZED"
+        } else {
+            "NOT MATERIALIZED"
         };
-        let sql = format!("SELECT p.id, s.lat, s.lon FROM {SEARCH_FROM} WHERE {cond} AND {band}");
+        format!(
+            "WITH ss AS MATERIALIZED (SELECT s.id, s.enabled, s.freshness_secs{m_site} \
+             FROM sites s WHERE {site_cond}), \
+             hits AS {hits} (SELECT p.id AS pid, p.code AS code{m_pile} \
+             FROM {} WHERE {pile_cond})",
+            f.pile_from()
+        )
+    }
+
+    /// Ids of the sites in `c`'s uncertain band (and the other site conditions) that lie
+    /// outside the circle by the exact distance.
+    async fn sites_outside_band(&self, f: &Filters, c: &Circle) -> Result<Vec<i64>, StoreError> {
+        let mut a = Args::default();
+        let cond = f.site_sql(&mut a);
+        let band = if c.outer2.is_some() {
+            // `site_sql` already bounds the metric from above.
+            format!("{} > {}", c.metric.sql(&mut a), a.f(c.inner2))
+        } else {
+            "1 = 1".into()
+        };
+        let sql = format!("SELECT s.id, s.lat, s.lon FROM sites s WHERE {cond} AND {band}");
         let rows: Vec<(i64, f64, f64)> = a
             .bind(sqlx::query(&sql))
             .try_map(|r: sqlx::any::AnyRow| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
@@ -597,22 +652,16 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter(|&(_, lat, lon)| !c.contains(LatLon { lat, lon }))
-            .map(|(id, _, _)| PileId(id))
+            .map(|(id, _, _)| id)
             .collect())
     }
 
     /// The total when the page is past the end (the page query then returns no row).
-    async fn count_matches(&self, plan: &Plan) -> Result<u64, StoreError> {
+    async fn count_matches(&self, f: &Filters) -> Result<u64, StoreError> {
         let mut a = Args::default();
-        let mut cond = plan.filters.sql(&mut a);
-        if let Some(c) = &plan.filters.circle {
-            if let Some(outer2) = c.outer2 {
-                cond = format!("{cond} AND {} <= {}", c.metric.sql(&mut a), a.f(outer2));
-            }
-        }
-        let sql = format!("SELECT COUNT(*) FROM {SEARCH_FROM} WHERE {cond}");
+        let ctes = self.search_ctes(f, "", "", &mut a);
         let n: i64 = a
-            .bind(sqlx::query(&sql))
+            .bind(sqlx::query(&format!("{ctes} SELECT COUNT(*) FROM hits")))
             .try_map(|r: sqlx::any::AnyRow| r.try_get(0))
             .fetch_one(self.pool())
             .await?;
