@@ -2,6 +2,7 @@
 //! missing translation does not compile. The language lives in a `lang` cookie (remembered),
 //! is read on the server for SSR, and switches in place in the browser.
 
+pub mod admin;
 mod texts;
 
 pub use texts::T;

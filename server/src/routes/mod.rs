@@ -1,5 +1,6 @@
 //! The HTTP routes: one module per area, one handler per action.
 
+mod admin;
 mod auth;
 mod dto;
 mod error;
@@ -45,6 +46,7 @@ pub fn router(
         .route("/api/v1/piles/{id}/events", get(piles::events))
         .route("/api/v1/sites", get(sites::list))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/admin/analytics.csv", get(admin::analytics_csv))
         .route("/api/v1/auth/signup", post(auth::signup))
         .route("/api/v1/auth/signin", post(auth::signin))
         .route("/api/v1/auth/signout", post(auth::signout))

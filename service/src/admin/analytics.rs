@@ -278,3 +278,125 @@ mod tests {
         );
     }
 }
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of unix ms.
+fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    )
+}
+
+impl Analytics {
+    /// The figures as CSV: one row per time bucket (`bucket`), per pile (`pile`), the
+    /// total (`total`), and reservations by outcome (`reservations`, with `count`). Times
+    /// are UTC (RFC 3339); shares are 0–1.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut rows: Vec<[String; 8]> = vec![[
+            "kind",
+            "name",
+            "from",
+            "to",
+            "utilisation",
+            "blocked_minutes",
+            "sensor_uptime",
+            "count",
+        ]
+        .map(str::to_owned)];
+        let figures = |kind: &str, name: &str, from: Millis, to: Millis, t: &Totals| {
+            [
+                kind.to_owned(),
+                name.to_owned(),
+                rfc3339(from.0),
+                rfc3339(to.0),
+                format!("{:.4}", t.utilisation()),
+                format!("{:.1}", t.blocked_minutes()),
+                format!("{:.4}", t.uptime()),
+                String::new(),
+            ]
+        };
+        for b in &self.buckets {
+            rows.push(figures("bucket", "", b.from, b.to, &b.totals));
+        }
+        for p in &self.piles {
+            rows.push(figures("pile", &p.code, self.from, self.to, &p.totals));
+        }
+        rows.push(figures("total", "", self.from, self.to, &self.totals));
+        for (status, n) in &self.outcomes {
+            rows.push([
+                "reservations".into(),
+                status.clone(),
+                rfc3339(self.from.0),
+                rfc3339(self.to.0),
+                String::new(),
+                String::new(),
+                String::new(),
+                n.to_string(),
+            ]);
+        }
+        for r in rows {
+            // Writing to a Vec cannot fail.
+            let _ = w.write_record(&r);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn csv_has_a_header_and_every_section() {
+        let t = Totals {
+            total_ms: 100.0,
+            charging_ms: 25.0,
+            blocked_ms: 60_000.0,
+            fresh_ms: 100.0,
+        };
+        let a = Analytics {
+            from: Millis(0),
+            to: Millis(3_600_000),
+            totals: t,
+            piles: vec![PileFigures {
+                pile: PileId(1),
+                code: "A,1".into(),
+                totals: t,
+            }],
+            buckets: vec![Bucket {
+                from: Millis(0),
+                to: Millis(3_600_000),
+                totals: t,
+            }],
+            outcomes: vec![("fulfilled".into(), 3)],
+        };
+        let csv = a.to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "kind,name,from,to,utilisation,blocked_minutes,sensor_uptime,count"
+        );
+        assert_eq!(
+            lines[1],
+            "bucket,,1970-01-01T00:00:00Z,1970-01-01T01:00:00Z,0.2500,1.0,1.0000,"
+        );
+        assert!(lines[2].starts_with("pile,\"A,1\","));
+        assert!(lines[3].starts_with("total,"));
+        assert!(lines[4].starts_with("reservations,fulfilled,") && lines[4].ends_with(",3"));
+    }
+}

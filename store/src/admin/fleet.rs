@@ -260,6 +260,14 @@ impl Store {
         Ok(())
     }
 
+    /// Piles switched off by their own flag (whatever their site's).
+    pub async fn disabled_pile_ids(&self) -> Result<HashSet<PileId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM piles WHERE enabled = 0")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(ids.into_iter().map(PileId).collect())
+    }
+
     /// Which of `codes` are already pile codes.
     pub async fn existing_pile_codes(
         &self,
