@@ -239,7 +239,7 @@ fn Chart(buckets: Vec<BucketFigures>) -> impl IntoView {
                 {[0.0, 0.25, 0.5, 0.75, 1.0].into_iter().map(|v| view! {
                     <line x1=ML x2=W - MR y1=y_share(v) y2=y_share(v) class="grid"/>
                     <text x=ML - 6.0 y=y_share(v) + 4.0 text-anchor="end" class="axis">{format!("{:.0}%", v * 100.0)}</text>
-                    <text x=W - MR + 6.0 y=y_share(v) + 4.0 class="axis blocked-axis">{format!("{:.0}", max_blocked * v)}</text>
+                    <text x=W - MR + 6.0 y=y_share(v) + 4.0 class="axis blocked-axis">{if max_blocked < 10.0 { format!("{:.1}", max_blocked * v) } else { format!("{:.0}", max_blocked * v) }}</text>
                 }).collect_view()}
                 {buckets.iter().enumerate().map(|(i, b)| {
                     let h = b.figures.utilisation.clamp(0.0, 1.0) * ph;

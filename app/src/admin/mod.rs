@@ -57,12 +57,15 @@ fn AdminLayout() -> impl IntoView {
     let auth = crate::shell::use_auth();
     let gate = Resource::new_blocking(move || auth.version.get(), |_| admin_gate());
     let location = use_location();
+    // Set once the page is interactive (effects run only in the browser): tests wait on it.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Suspense fallback=move || view! { <p class="loading">{i18n.a(A::Title)}</p> }>
             {move || Suspend::new(async move {
                 match gate.await {
                     Ok(Gate::Admin { .. }) => view! {
-                        <div class="admin" data-testid="admin">
+                        <div class="admin" data-testid="admin" data-hydrated=move || hydrated.get().to_string()>
                             <AdminNav/>
                             <div class="admin-main"><Outlet/></div>
                         </div>
