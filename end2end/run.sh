@@ -28,6 +28,6 @@ done
 curl -fsS "$E2E_BASE_URL/readyz" >/dev/null || { echo "server not ready"; cat "$work/server.log"; exit 1; }
 
 status=0
-node --test --test-concurrency=1 end2end/tests/ || status=$?
+node --test --test-concurrency=1 ${E2E_TESTS:-end2end/tests/} || status=$?
 if [ "$status" != 0 ]; then echo "--- server log ---"; tail -50 "$work/server.log"; fi
 exit "$status"

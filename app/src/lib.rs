@@ -2,6 +2,7 @@
 //! chargebay's web UI: Leptos pages and components (server-rendered, then hydrated) and the
 //! server functions they call. Server functions are thin: they call the service layer.
 
+#[cfg(feature = "admin")]
 pub mod admin;
 pub mod api;
 pub mod components;

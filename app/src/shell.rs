@@ -26,7 +26,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = crate::i18n::request_lang();
     #[cfg(not(feature = "ssr"))]
     let lang = Lang::En;
-    let tiles = use_context::<MapTiles>().and_then(|t| t.0).unwrap_or_default();
+    let tiles = use_context::<MapTiles>()
+        .and_then(|t| t.0)
+        .unwrap_or_default();
+    // Admin pages hydrate with the admin bundle; every other page with the smaller driver bundle.
+    #[cfg(feature = "ssr")]
+    let options = {
+        let mut options = options;
+        let admin = use_context::<http::request::Parts>()
+            .is_some_and(|p| p.uri.path().starts_with("/admin"));
+        if admin {
+            options.output_name = ADMIN_OUTPUT_NAME.into();
+        }
+        options
+    };
     view! {
         <!DOCTYPE html>
         <html lang=lang.tag()>
@@ -50,6 +63,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// File-name stem of the admin bundle (`pkg/chargebay_admin.js`); the driver bundle is `chargebay`.
+pub const ADMIN_OUTPUT_NAME: &str = "chargebay_admin";
 
 /// The map's tile URL template (e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`); with
 /// none, markers show on a plain background.
@@ -98,7 +114,9 @@ pub fn App() -> impl IntoView {
     provide_context(crate::components::hold_card::HoldVersion(RwSignal::new(0)));
     let live = LiveFeed::new();
     provide_context(live.clone());
+    let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
+        hydrated.set(true);
         #[cfg(feature = "hydrate")]
         {
             live.connect();
@@ -116,17 +134,42 @@ pub fn App() -> impl IntoView {
             <a class="skip" href="#content">"Skip to content"</a>
             <Header/>
             <OfflineBanner/>
-            <main id="content">
-                <Routes fallback=NotFound>
-                    <Route path=path!("") view=MapPage/>
-                    <Route path=path!("/piles/:id") view=PilePage/>
-                    <Route path=path!("/signin") view=SignInPage/>
-                    <Route path=path!("/signup") view=SignUpPage/>
-                    <Route path=path!("/reservations") view=HistoryPage/>
-                    <crate::admin::AdminRoutes/>
-                </Routes>
+            <main id="content" data-app-hydrated=move || hydrated.get().to_string()>
+                <AppRoutes/>
             </main>
         </Router>
+    }
+}
+
+/// Every route: the driver pages and (in the server and the admin bundle) the admin pages.
+#[cfg(feature = "admin")]
+#[component]
+fn AppRoutes() -> impl IntoView {
+    view! {
+        <Routes fallback=NotFound>
+            <Route path=path!("") view=MapPage/>
+            <Route path=path!("/piles/:id") view=PilePage/>
+            <Route path=path!("/signin") view=SignInPage/>
+            <Route path=path!("/signup") view=SignUpPage/>
+            <Route path=path!("/reservations") view=HistoryPage/>
+            <crate::admin::AdminRoutes/>
+        </Routes>
+    }
+}
+
+/// The driver bundle's routes. It leaves the admin pages out, so drivers never download
+/// them; links to `/admin` are external (a full page load fetches the admin bundle).
+#[cfg(not(feature = "admin"))]
+#[component]
+fn AppRoutes() -> impl IntoView {
+    view! {
+        <Routes fallback=NotFound>
+            <Route path=path!("") view=MapPage/>
+            <Route path=path!("/piles/:id") view=PilePage/>
+            <Route path=path!("/signin") view=SignInPage/>
+            <Route path=path!("/signup") view=SignUpPage/>
+            <Route path=path!("/reservations") view=HistoryPage/>
+        </Routes>
     }
 }
 
@@ -155,7 +198,7 @@ fn Header() -> impl IntoView {
                     {move || match auth.user() {
                         Some(me) => view! {
                             <A href="/reservations">{t(T::NavReservations)}</A>
-                            {me.is_admin.then(|| view! { <A href="/admin">{t(T::NavAdmin)}</A> })}
+                            {me.is_admin.then(|| view! { <a href="/admin" rel="external">{t(T::NavAdmin)}</a> })}
                             <span class="who">{me.name.clone()}</span>
                             <button class="link" on:click=move |_| { sign_out_action.dispatch(()); }>{t(T::NavSignOut)}</button>
                         }.into_any(),

@@ -20,12 +20,15 @@ export async function launch() {
 }
 
 /** Opens a page that records console errors and page errors. */
-export async function openPage(browser, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
+export async function openPage(browser, viewport = { width: 1280, height: 800 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("response", async (r) => {
+    if (r.status() >= 500) errors.push(`HTTP ${r.status()} from ${r.request().method()} ${r.url()}: ${(await r.text().catch(() => "")).slice(0, 300)}`);
+  });
   return { context, page, errors };
 }
 
@@ -48,3 +51,15 @@ export function coapReport({ pile, key }, report) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the page has hydrated. */
+export async function hydrated(page) {
+  await page.waitForSelector('[data-app-hydrated="true"]', { timeout: 30_000 });
+}
+
+/** A pile's row state on the map page. */
+export const rowState = (page, pile) => page.locator(`li.pile[data-pile-id="${pile}"]`).getAttribute("data-state");
+
+let seq = Date.now();
+/** A strictly increasing sequence number for hand-driven piles. */
+export const nextSeq = () => ++seq;

@@ -15,6 +15,8 @@ use std::{
 
 /// The name every generated file starts with (`pkg/chargebay.js`, `pkg/chargebay_bg.wasm`).
 const OUTPUT_NAME: &str = "chargebay";
+/// The admin bundle's file-name stem (must match `app::shell::ADMIN_OUTPUT_NAME`).
+const ADMIN_OUTPUT_NAME: &str = "chargebay_admin";
 
 #[derive(Parser)]
 #[command(about = "chargebay build tasks")]
@@ -59,37 +61,11 @@ fn site_dir(root: &Path) -> PathBuf {
 }
 
 fn build_site(root: &Path, optimise: bool) -> Result<()> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root)
-        .args([
-            "build",
-            "-p",
-            "frontend",
-            "--lib",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-        ])
-        .status()
-        .context("running cargo build for the frontend")?;
-    if !status.success() {
-        bail!("the frontend WASM build failed");
-    }
-    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
     let pkg = site_dir(root).join("pkg");
     fs::create_dir_all(&pkg)?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .out_name(OUTPUT_NAME)
-        .web(true)?
-        .typescript(false)
-        .remove_producers_section(true)
-        .generate(&pkg)
-        .context("wasm-bindgen")?;
-    let out_wasm = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
-    if optimise {
-        optimise_wasm(root, &out_wasm)?;
+    // The driver bundle, and the admin bundle (driver pages + admin pages) for `/admin`.
+    for (name, features) in [(OUTPUT_NAME, None), (ADMIN_OUTPUT_NAME, Some("admin"))] {
+        build_bundle(root, &pkg, name, features, optimise)?;
     }
     fs::copy(
         root.join("style/main.css"),
@@ -99,6 +75,49 @@ fn build_site(root: &Path, optimise: bool) -> Result<()> {
     copy_dir(&root.join("public"), &site_dir(root))?;
     vendor_leaflet(root)?;
     println!("site built in {}", site_dir(root).display());
+    Ok(())
+}
+
+fn build_bundle(
+    root: &Path,
+    pkg: &Path,
+    name: &str,
+    features: Option<&str>,
+    optimise: bool,
+) -> Result<()> {
+    let mut args = vec![
+        "build",
+        "-p",
+        "frontend",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ];
+    if let Some(f) = features {
+        args.extend(["--features", f]);
+    }
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args(&args)
+        .status()
+        .context("running cargo build for the frontend")?;
+    if !status.success() {
+        bail!("the frontend WASM build ({name}) failed");
+    }
+    let wasm = root.join("target/wasm32-unknown-unknown/wasm-release/frontend.wasm");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(name)
+        .web(true)?
+        .typescript(false)
+        .remove_producers_section(true)
+        .generate(pkg)
+        .context("wasm-bindgen")?;
+    if optimise {
+        optimise_wasm(root, &pkg.join(format!("{name}_bg.wasm")))?;
+    }
     Ok(())
 }
 
@@ -116,7 +135,11 @@ fn vendor_leaflet(root: &Path) -> Result<()> {
         fs::copy(leaflet.join(f), out.join(f))?;
     }
     copy_dir(&leaflet.join("images"), &out.join("images"))?;
-    for f in ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"] {
+    for f in [
+        "leaflet.markercluster.js",
+        "MarkerCluster.css",
+        "MarkerCluster.Default.css",
+    ] {
         fs::copy(cluster.join(f), out.join(f))?;
     }
     Ok(())
@@ -183,16 +206,18 @@ fn print_sizes(root: &Path) -> Result<()> {
         format!("{OUTPUT_NAME}_bg.wasm"),
         format!("{OUTPUT_NAME}.js"),
         format!("{OUTPUT_NAME}.css"),
+        format!("{ADMIN_OUTPUT_NAME}_bg.wasm"),
+        format!("{ADMIN_OUTPUT_NAME}.js"),
     ] {
         let bytes = fs::read(pkg.join(&name)).with_context(|| format!("reading {name}"))?;
         let gz = gzip_len(&bytes)?;
-        if !name.ends_with(".css") {
+        if !name.ends_with(".css") && !name.starts_with(ADMIN_OUTPUT_NAME) {
             total_gz += gz;
         }
         println!("{name:<24} {:>9} bytes  {:>9} gzipped", bytes.len(), gz);
     }
     println!(
-        "{:<24} {:>9}        {:>9} gzipped (WASM + JS)",
+        "{:<24} {:>9}        {:>9} gzipped (driver WASM + JS)",
         "total", "", total_gz
     );
     Ok(())

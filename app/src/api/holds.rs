@@ -139,10 +139,14 @@ pub async fn check_in(id: i64) -> Result<HoldView, ServerFnError> {
 pub async fn share_position(id: i64, lat: f64, lon: f64) -> Result<(), ServerFnError> {
     let me = require_user().await?;
     let at = domain::geo::LatLon::new(lat, lon).map_err(|e| ServerFnError::new(e.to_string()))?;
-    super::ctx::service()?
+    match super::ctx::service()?
         .share_position(me.id, ReservationId(id), at)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
+    {
+        // The hold may have ended meanwhile: nothing to share any more.
+        Ok(()) | Err(service::ServiceError::NotFound(_)) => Ok(()),
+        Err(e) => Err(ServerFnError::new(e.to_string())),
+    }
 }
 
 /// The driver's reservations, newest first.
