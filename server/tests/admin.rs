@@ -19,6 +19,7 @@ use store::{
 struct App {
     base: String,
     db: TestDb,
+    svc: service::Chargebay,
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -38,8 +39,9 @@ async fn spawn() -> App {
     ]);
     let app = Application::build(&cli).await.unwrap();
     let base = format!("http://{}", app.http_addr());
+    let svc = app.service().clone();
     tokio::spawn(app.run_until_stopped());
-    App { base, db }
+    App { base, db, svc }
 }
 
 impl App {
@@ -512,4 +514,98 @@ async fn admin_actions_work_and_are_audited() {
         .unwrap()
         .iter()
         .all(|a| a["admin"] == "boss@example.com" && a["at"].as_i64().unwrap() > 0));
+}
+
+#[tokio::test]
+async fn admin_cancels_a_drivers_hold_with_a_reason() {
+    use domain::{report::BayReading, PileState, Report};
+    let app = spawn().await;
+    let (_, pile) = app.site_and_pile().await;
+    app.svc
+        .record_reports(&[store::reports::IncomingReport {
+            pile,
+            report: Report {
+                seq: 1,
+                bay: BayReading::Free,
+                pile: PileState::Available,
+                battery: None,
+                quality: None,
+            },
+            received_at: store::now(),
+            from: "127.0.0.1:9".into(),
+        }])
+        .await
+        .unwrap();
+    let driver = app
+        .db
+        .store
+        .create_user("d@example.com", "D", PASSWORD, Role::Driver)
+        .await
+        .unwrap();
+    let mut live = app.svc.hub().subscribe();
+    let res = app.svc.reserve(driver, pile).await.unwrap();
+    let admin = app.user("boss@example.com", Role::Admin).await;
+
+    let list: Value = app
+        .call(
+            &admin,
+            "admin_reservations",
+            "status=held&email=d%40example",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(list["rows"][0]["id"], res.id.0);
+    assert_eq!(list["rows"][0]["code"], "D-1");
+    let r = app
+        .call(
+            &admin,
+            "admin_cancel_reservation",
+            &format!("id={}&reason=", res.id.0),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a reason is required");
+    let r = app
+        .call(
+            &admin,
+            "admin_cancel_reservation",
+            &format!("id={}&reason=bay+closed+for+works", res.id.0),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = app
+        .call(&admin, "admin_reservations", "email=d%40example")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = &list["rows"][0];
+    assert_eq!(row["status"], "cancelled");
+    let cause = row["end_cause"].as_str().unwrap();
+    assert!(
+        cause.starts_with("admin:") && cause.ends_with(": bay closed for works"),
+        "{cause}"
+    );
+    // The driver's live feed carried the cancellation.
+    let mut alerted = false;
+    while let Ok(e) = live.try_recv() {
+        if let domain::LiveEvent::Hold { user, status, .. } = e {
+            alerted |= user == driver && status.as_str() == "cancelled";
+        }
+    }
+    assert!(alerted);
+    let log = app.db.store.audit_log(None, 5).await.unwrap();
+    assert_eq!(log[0].action, "reservation_cancelled");
+    assert_eq!(log[0].detail["reason"], "bay closed for works");
+    // Cancelling again: nothing to cancel.
+    let r = app
+        .call(
+            &admin,
+            "admin_cancel_reservation",
+            &format!("id={}&reason=again", res.id.0),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
