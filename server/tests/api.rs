@@ -464,3 +464,53 @@ async fn drain(r: &mut reqwest::Response) -> String {
     }
     text
 }
+
+#[tokio::test]
+async fn search_finds_idle_piles_nearest_first_and_rejects_bad_input() {
+    let app = spawn().await;
+    let p = app.idle_pile("A-1").await;
+    let q = app.idle_pile("B-1").await;
+    app.report(q, 2, BayReading::Occupied).await;
+    let c = app.client();
+    let body: Value = app
+        .get(
+            &c,
+            "/api/v1/search?lat=22.5&lon=114.0&radius_km=5&idle=true",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![p.0], "only the idle pile: {body}");
+    assert_eq!(body["total"], 1);
+    assert!(body["items"][0]["distance_km"].as_f64().unwrap() < 0.01);
+    let body: Value = app
+        .get(&c, "/api/v1/search?bbox=22,113,23,115&connector=CCS2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 2);
+    for bad in [
+        "/api/v1/search?bbox=1,2,3",
+        "/api/v1/search?lat=95&lon=0&radius_km=1",
+        "/api/v1/search?lat=1",
+        "/api/v1/search?connector=J1772",
+        "/api/v1/search?per_page=1000",
+        "/api/v1/search?min_kw=abc",
+    ] {
+        let r = app.get(&c, bad).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            "bad_request",
+            "{bad}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ mod metrics;
 mod openapi;
 mod piles;
 mod reservations;
+mod search;
 mod sites;
 mod watches;
 
@@ -45,6 +46,7 @@ pub fn router(
         .route("/api/v1/piles/{id}", get(piles::show))
         .route("/api/v1/piles/{id}/events", get(piles::events))
         .route("/api/v1/sites", get(sites::list))
+        .route("/api/v1/search", get(search::search))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/admin/analytics.csv", get(admin::analytics_csv))
         .route("/api/v1/auth/signup", post(auth::signup))
