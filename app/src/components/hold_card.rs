@@ -34,7 +34,9 @@ fn share_position_while_held(id: i64) {
     {
         use wasm_bindgen::{closure::Closure, JsCast};
         let Some(w) = web_sys::window() else { return };
-        let Ok(geo) = w.navigator().geolocation() else { return };
+        let Ok(geo) = w.navigator().geolocation() else {
+            return;
+        };
         let mut last_sent = f64::MIN;
         let send = Closure::<dyn FnMut(web_sys::Position)>::new(move |pos: web_sys::Position| {
             let now = js_sys::Date::now();
@@ -50,9 +52,14 @@ fn share_position_while_held(id: i64) {
         });
         let options = web_sys::PositionOptions::new();
         options.set_maximum_age(60_000);
-        if let Ok(watch) = geo.watch_position_with_error_callback_and_options(send.as_ref().unchecked_ref(), None, &options) {
+        if let Ok(watch) = geo.watch_position_with_error_callback_and_options(
+            send.as_ref().unchecked_ref(),
+            None,
+            &options,
+        ) {
             on_cleanup(move || {
-                if let Some(geo) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) {
+                if let Some(geo) = web_sys::window().and_then(|w| w.navigator().geolocation().ok())
+                {
                     geo.clear_watch(watch);
                 }
             });

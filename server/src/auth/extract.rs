@@ -17,12 +17,16 @@ pub struct MaybeUser(pub Option<SessionUser>);
 
 /// Signs `user` in on `session`.
 pub async fn login(session: &Session, user: &User) -> Result<(), ApiError> {
-    app::session::login(session, user).await.map_err(|e| ApiError::internal(&e.to_string()))
+    app::session::login(session, user)
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))
 }
 
 /// Signs out.
 pub async fn logout(session: &Session) -> Result<(), ApiError> {
-    app::session::logout(session).await.map_err(|e| ApiError::internal(&e.to_string()))
+    app::session::logout(session)
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))
 }
 
 async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SessionUser>, ApiError> {
@@ -39,22 +43,35 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SessionUs
             .ok_or_else(|| ApiError::unauthorized("invalid or revoked API token"))?;
         return Ok(Some(SessionUser::from(&user)));
     }
-    let Ok(session) = Session::from_request_parts(parts, state).await else { return Ok(None) };
-    app::session::current(&session).await.map_err(|e| ApiError::internal(&e.to_string()))
+    let Ok(session) = Session::from_request_parts(parts, state).await else {
+        return Ok(None);
+    };
+    app::session::current(&session)
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        resolve(parts, state).await?.map(CurrentUser).ok_or_else(|| ApiError::unauthorized("sign in first"))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        resolve(parts, state)
+            .await?
+            .map(CurrentUser)
+            .ok_or_else(|| ApiError::unauthorized("sign in first"))
     }
 }
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(MaybeUser(resolve(parts, state).await?))
     }
 }
