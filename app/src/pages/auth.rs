@@ -31,6 +31,14 @@ fn on_success(ok: Memo<bool>) {
                 .with_untracked(|q| q.get("next"))
                 .filter(|n| n.starts_with('/') && !n.starts_with("//"))
                 .unwrap_or_else(|| "/".into());
+            // The admin pages live in their own bundle: load them with a full navigation.
+            #[cfg(feature = "hydrate")]
+            if next.starts_with("/admin") {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().set_href(&next);
+                    return;
+                }
+            }
             navigate(&next, Default::default());
         }
     });
