@@ -4,6 +4,7 @@
 //! The same client drives the load generator.
 
 pub mod client;
+pub mod loadgen;
 pub mod world;
 
 pub use client::{PileClient, SendError};

@@ -56,6 +56,7 @@ impl Store {
         heartbeat_secs: i64,
     ) -> Result<ProvisionedFleet, StoreError> {
         let at = now().0;
+        let sqlite = self.backend() == crate::Backend::Sqlite;
         let mut tx = self.begin_write().await?;
         let site: i64 = sqlx::query_scalar(
             "INSERT INTO sites (name, address, lat, lon, created_at) \
@@ -72,6 +73,7 @@ impl Store {
         let codes: Vec<String> = (1..=count).map(|n| format!("{code_prefix}-{n}")).collect();
         for chunk in codes.chunks(CHUNK) {
             let sql = multi_row_insert(
+                sqlite,
                 "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, \
                  created_at) VALUES ",
                 7,
@@ -120,6 +122,7 @@ impl Store {
         }
         for chunk in piles.chunks(CHUNK) {
             let sql = multi_row_insert(
+                sqlite,
                 "INSERT INTO device_credentials (pile_id, key_hash, fingerprint, issued_at) VALUES ",
                 4,
                 chunk.len(),
@@ -190,10 +193,16 @@ impl Store {
     }
 }
 
-/// `prefix` followed by `rows` groups of `cols` numbered parameters.
-fn multi_row_insert(prefix: &str, cols: usize, rows: usize) -> String {
+/// `prefix` followed by `rows` groups of `cols` parameters: `?` on SQLite (sqlx looks each
+/// `$n` up by name there, which is quadratic in the number of parameters), `$n` on PostgreSQL.
+fn multi_row_insert(sqlite: bool, prefix: &str, cols: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(prefix.len() + rows * cols * 6);
     sql.push_str(prefix);
+    if sqlite {
+        let row = format!("({})", vec!["?"; cols].join(","));
+        sql.push_str(&vec![row; rows].join(","));
+        return sql;
+    }
     for r in 0..rows {
         if r > 0 {
             sql.push(',');
@@ -219,8 +228,12 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_row_by_row() {
         assert_eq!(
-            multi_row_insert("INSERT INTO t (a, b) VALUES ", 2, 2),
+            multi_row_insert(false, "INSERT INTO t (a, b) VALUES ", 2, 2),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
+        assert_eq!(
+            multi_row_insert(true, "INSERT INTO t (a, b) VALUES ", 2, 2),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
         );
     }
 
