@@ -28,13 +28,12 @@ async function timeGets(path, n) {
 }
 
 // A minimal CoAP CON POST /r/<pile>?k=<key> with a JSON payload (RFC 7252 encoding).
-function coapReport(seq, bay) {
+function coapReport(seq, pileState) {
   const opts = [];
   const opt = (num, val) => opts.push([num, Buffer.from(val)]);
   opt(11, "r"); opt(11, String(PILE)); opt(12, Buffer.from([50])); opt(15, `k=${KEY}`);
   let last = 0;
-  const parts = [Buffer.from([0x40 | 2, 0x02, (seq >> 8) & 0xff, seq & 0xff, 0xaa, 0xbb].slice(0, 4))];
-  parts[0] = Buffer.from([0x42, 0x02, (seq >> 8) & 0xff, seq & 0xff, 0xaa, 0xbb]);
+  const parts = [Buffer.from([0x42, 0x02, (seq >> 8) & 0xff, seq & 0xff, 0xaa, 0xbb])];
   for (const [num, val] of opts) {
     const delta = num - last; last = num;
     const ext = [];
@@ -42,7 +41,7 @@ function coapReport(seq, bay) {
     const d = nib(delta), l = nib(val.length);
     parts.push(Buffer.from([(d << 4) | l, ...ext]), val);
   }
-  parts.push(Buffer.from([0xff]), Buffer.from(JSON.stringify({ seq: Date.now() * 10 + (seq % 10), bay, pile: "available" })));
+  parts.push(Buffer.from([0xff]), Buffer.from(JSON.stringify({ seq: Date.now() * 10 + (seq % 10), bay: "occupied", pile: pileState })));
   return Buffer.concat(parts);
 }
 
@@ -63,10 +62,12 @@ await page.evaluate((pile) => {
 const sock = dgram.createSocket("udp4");
 const lat = [];
 for (let i = 1; i <= N; i++) {
-  const bay = i % 2 ? "occupied" : "free";
-  const want = bay === "free" ? "idle" : "blocked";
+  // The bay stays occupied and the pile alternates charging / not charging, so the bay never
+  // flips (fast flips would rightly be debounced as flapping).
+  const state = i % 2 ? "charging" : "available";
+  const want = state === "charging" ? "charging" : "blocked";
   const sent = Date.now();
-  sock.send(coapReport(i, bay), COAP_PORT, "127.0.0.1");
+  sock.send(coapReport(i, state), COAP_PORT, "127.0.0.1");
   const seen = await page.waitForFunction((w) => window.__changes.find((c) => c.state === w), want, { timeout: 5000 }).then((h) => h.jsonValue()).catch(() => null);
   if (seen) lat.push(seen.at - sent);
   await page.evaluate(() => { window.__changes = []; });
