@@ -152,27 +152,9 @@ impl Store {
     /// Creates a pile and its bay in one transaction.
     pub async fn create_pile(&self, p: &NewPile) -> Result<PileId, StoreError> {
         let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(p.site.0)
-        .bind(&p.code)
-        .bind(p.connector.as_str())
-        .bind(p.max_kw)
-        .bind(&p.price_text)
-        .bind(p.heartbeat_secs)
-        .bind(now().0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| StoreError::from_write(e, &format!("pile code {} is taken", p.code)))?;
-        sqlx::query("INSERT INTO bays (pile_id, sensor) VALUES ($1, $2)")
-            .bind(id)
-            .bind(&p.sensor)
-            .execute(&mut *tx)
-            .await?;
+        let id = insert_pile(&mut tx, p.site, p).await?;
         tx.commit().await?;
-        Ok(PileId(id))
+        Ok(id)
     }
 
     /// Every pile with its live view, ordered by site then code.
@@ -218,4 +200,32 @@ impl Store {
             .fetch_one(self.pool())
             .await?)
     }
+}
+
+/// Inserts a pile and its bay inside `tx` (shared by every writer of piles).
+pub(crate) async fn insert_pile(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    site: SiteId,
+    p: &NewPile,
+) -> Result<PileId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(site.0)
+    .bind(&p.code)
+    .bind(p.connector.as_str())
+    .bind(p.max_kw)
+    .bind(&p.price_text)
+    .bind(p.heartbeat_secs)
+    .bind(now().0)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| StoreError::from_write(e, &format!("pile code {} is taken", p.code)))?;
+    sqlx::query("INSERT INTO bays (pile_id, sensor) VALUES ($1, $2)")
+        .bind(id)
+        .bind(&p.sensor)
+        .execute(&mut **tx)
+        .await?;
+    Ok(PileId(id))
 }

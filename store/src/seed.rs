@@ -1,7 +1,6 @@
 //! Seeding a set of sites and piles exactly once, atomically (used by the demo).
 
 use crate::{now, piles::NewPile, sites::NewSite, Store, StoreError};
-use domain::SiteId;
 
 impl Store {
     /// Inserts `sites` (each with its piles; the piles' `site` field is ignored) in one
@@ -21,43 +20,9 @@ impl Store {
         }
         let at = now().0;
         for (s, piles) in sites {
-            let site: i64 = sqlx::query_scalar(
-                "INSERT INTO sites (name, address, lat, lon, timezone, hold_secs, grace_secs, \
-                 freshness_secs, reservations_allowed, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-            )
-            .bind(&s.name)
-            .bind(&s.address)
-            .bind(s.position.lat)
-            .bind(s.position.lon)
-            .bind(&s.timezone)
-            .bind(s.policy.hold_secs)
-            .bind(s.policy.grace_secs)
-            .bind(s.policy.freshness_secs)
-            .bind(i64::from(s.policy.reservations_allowed))
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
+            let site = crate::sites::insert_site(&mut tx, s).await?;
             for p in piles {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(SiteId(site).0)
-                .bind(&p.code)
-                .bind(p.connector.as_str())
-                .bind(p.max_kw)
-                .bind(&p.price_text)
-                .bind(p.heartbeat_secs)
-                .bind(at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| StoreError::from_write(e, &format!("pile code {} is taken", p.code)))?;
-                sqlx::query("INSERT INTO bays (pile_id, sensor) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(&p.sensor)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::piles::insert_pile(&mut tx, site, p).await?;
             }
         }
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")

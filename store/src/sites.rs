@@ -89,24 +89,10 @@ fn site_from_row(r: &sqlx::any::AnyRow) -> Result<Site, sqlx::Error> {
 impl Store {
     /// Creates a site and returns its id.
     pub async fn create_site(&self, s: &NewSite) -> Result<SiteId, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sites (name, address, lat, lon, timezone, hold_secs, grace_secs, \
-             freshness_secs, reservations_allowed, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(&s.name)
-        .bind(&s.address)
-        .bind(s.position.lat)
-        .bind(s.position.lon)
-        .bind(&s.timezone)
-        .bind(s.policy.hold_secs)
-        .bind(s.policy.grace_secs)
-        .bind(s.policy.freshness_secs)
-        .bind(i64::from(s.policy.reservations_allowed))
-        .bind(now().0)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(SiteId(id))
+        let mut tx = self.begin_write().await?;
+        let id = insert_site(&mut tx, s).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Every site, by name.
@@ -128,4 +114,29 @@ impl Store {
             .ok_or(StoreError::NotFound("site"))?;
         Ok(site_from_row(&row)?)
     }
+}
+
+/// Inserts a site inside `tx` (shared by every writer of sites).
+pub(crate) async fn insert_site(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    s: &NewSite,
+) -> Result<SiteId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sites (name, address, lat, lon, timezone, hold_secs, grace_secs, \
+         freshness_secs, reservations_allowed, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(&s.name)
+    .bind(&s.address)
+    .bind(s.position.lat)
+    .bind(s.position.lon)
+    .bind(&s.timezone)
+    .bind(s.policy.hold_secs)
+    .bind(s.policy.grace_secs)
+    .bind(s.policy.freshness_secs)
+    .bind(i64::from(s.policy.reservations_allowed))
+    .bind(now().0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(SiteId(id))
 }

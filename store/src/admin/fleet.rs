@@ -2,7 +2,7 @@
 //! import of a whole fleet in one transaction. Each write records its audit entry.
 
 use super::audit::{insert_audit, AuditEntry};
-use crate::{now, piles::NewPile, sites::NewSite, Store, StoreError};
+use crate::{piles::NewPile, sites::NewSite, Store, StoreError};
 use domain::{ConnectorType, PileId, SiteId};
 use sqlx::{Any, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -60,54 +60,6 @@ pub struct Imported {
     pub piles: Vec<PileId>,
 }
 
-async fn insert_site(tx: &mut Transaction<'_, Any>, s: &NewSite) -> Result<SiteId, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO sites (name, address, lat, lon, timezone, hold_secs, grace_secs, \
-         freshness_secs, reservations_allowed, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(&s.name)
-    .bind(&s.address)
-    .bind(s.position.lat)
-    .bind(s.position.lon)
-    .bind(&s.timezone)
-    .bind(s.policy.hold_secs)
-    .bind(s.policy.grace_secs)
-    .bind(s.policy.freshness_secs)
-    .bind(i64::from(s.policy.reservations_allowed))
-    .bind(now().0)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(SiteId(id))
-}
-
-async fn insert_pile(
-    tx: &mut Transaction<'_, Any>,
-    site: SiteId,
-    p: &NewPile,
-) -> Result<PileId, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(site.0)
-    .bind(&p.code)
-    .bind(p.connector.as_str())
-    .bind(p.max_kw)
-    .bind(&p.price_text)
-    .bind(p.heartbeat_secs)
-    .bind(now().0)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(|e| StoreError::from_write(e, &format!("pile code {} is taken", p.code)))?;
-    sqlx::query("INSERT INTO bays (pile_id, sensor) VALUES ($1, $2)")
-        .bind(id)
-        .bind(&p.sensor)
-        .execute(&mut **tx)
-        .await?;
-    Ok(PileId(id))
-}
-
 async fn site_exists(tx: &mut Transaction<'_, Any>, id: SiteId) -> Result<(), StoreError> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sites WHERE id = $1")
         .bind(id.0)
@@ -127,7 +79,7 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<SiteId, StoreError> {
         let mut tx = self.begin_write().await?;
-        let id = insert_site(&mut tx, s).await?;
+        let id = crate::sites::insert_site(&mut tx, s).await?;
         let mut entry = audit.clone();
         entry.target = format!("site:{}", id.0);
         insert_audit(&mut tx, &entry).await?;
@@ -197,7 +149,7 @@ impl Store {
     ) -> Result<PileId, StoreError> {
         let mut tx = self.begin_write().await?;
         site_exists(&mut tx, p.site).await?;
-        let id = insert_pile(&mut tx, p.site, p).await?;
+        let id = crate::piles::insert_pile(&mut tx, p.site, p).await?;
         let mut entry = audit.clone();
         entry.target = format!("pile:{}", id.0);
         insert_audit(&mut tx, &entry).await?;
@@ -311,7 +263,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut out = Imported::default();
         for s in &plan.sites {
-            out.sites.push(insert_site(&mut tx, s).await?);
+            out.sites.push(crate::sites::insert_site(&mut tx, s).await?);
         }
         for p in &plan.piles {
             let site = match p.site {
@@ -324,7 +276,8 @@ impl Store {
                     .get(i)
                     .ok_or_else(|| StoreError::Corrupt(format!("import plan: no new site {i}")))?,
             };
-            out.piles.push(insert_pile(&mut tx, site, &p.pile).await?);
+            out.piles
+                .push(crate::piles::insert_pile(&mut tx, site, &p.pile).await?);
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
