@@ -219,16 +219,22 @@ async fn live_feed_streams_pile_changes() {
 async fn server_function_lists_piles() {
     let app = spawn_app().await;
     app.pile_with_key("T-7").await;
-    let r = app
-        .http
-        .post(format!("{}/api/piles", app.base))
-        .send()
-        .await
-        .unwrap();
+    // Server functions take their arguments form-encoded (nested as `filters[field]`).
+    let call = |form: &'static str| {
+        app.http
+            .post(format!("{}/api/piles", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+    };
+    let r = call("filters[idle]=false").await.unwrap();
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["piles"][0]["code"], "T-7");
     assert_eq!(body["piles"][0]["availability"]["reason"], "offline");
+    // "Idle now" leaves the never-heard pile out.
+    let body: serde_json::Value = call("filters[idle]=true").await.unwrap().json().await.unwrap();
+    assert_eq!(body["piles"].as_array().map(Vec::len), Some(0));
 }
 
 #[tokio::test]
