@@ -233,7 +233,12 @@ async fn server_function_lists_piles() {
     assert_eq!(body["piles"][0]["code"], "T-7");
     assert_eq!(body["piles"][0]["availability"]["reason"], "offline");
     // "Idle now" leaves the never-heard pile out.
-    let body: serde_json::Value = call("filters[idle]=true").await.unwrap().json().await.unwrap();
+    let body: serde_json::Value = call("filters[idle]=true")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["piles"].as_array().map(Vec::len), Some(0));
 }
 
