@@ -81,6 +81,22 @@ impl Store {
         pile: PileId,
         now: Millis,
     ) -> Result<(Reservation, SiteId), ReserveError> {
+        // Fast refusal without the write lock: under a rush on one pile, every loser after the
+        // first commit is turned away here by a read. The authoritative check is below, inside
+        // the write transaction, with the unique indexes as the last word.
+        let holders: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT pile_id, user_id FROM reservations WHERE status = 'held' AND (pile_id = $1 OR user_id = $2) LIMIT 2",
+        )
+        .bind(pile.0)
+        .bind(user.0)
+        .fetch_all(self.pool())
+        .await?;
+        if holders.iter().any(|(_, u)| *u == user.0) {
+            return Err(ReserveError::AlreadyHolding);
+        }
+        if !holders.is_empty() {
+            return Err(ReserveError::NotIdle("reserved"));
+        }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!("{PILE_VIEW_SELECT} WHERE p.id = $1"))
             .bind(pile.0)
