@@ -61,3 +61,22 @@ pub async fn current(session: &Session) -> Result<Option<SessionUser>, SessionEr
         .await
         .map_err(|e| SessionError(e.to_string()))
 }
+
+/// The signed-in user, checked against the database: a user disabled (or deleted) since
+/// signing in is signed out at once, and the role is the current one.
+pub async fn current_active(
+    session: &Session,
+    store: &store::Store,
+) -> Result<Option<SessionUser>, SessionError> {
+    let Some(remembered) = current(session).await? else {
+        return Ok(None);
+    };
+    match store.user(remembered.id).await {
+        Ok(user) if !user.disabled => Ok(Some(SessionUser::from(&user))),
+        Ok(_) | Err(store::StoreError::NotFound(_)) => {
+            logout(session).await?;
+            Ok(None)
+        }
+        Err(e) => Err(SessionError(e.to_string())),
+    }
+}

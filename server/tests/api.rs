@@ -514,3 +514,41 @@ async fn search_finds_idle_piles_nearest_first_and_rejects_bad_input() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_disabled_user_is_signed_out_at_once() {
+    let app = spawn().await;
+    let ann = app.signed_up("ann@example.com").await;
+    assert_eq!(app.get(&ann, "/api/v1/me").await.status(), StatusCode::OK);
+    let admin = app
+        .db
+        .store
+        .create_user(
+            "boss@example.com",
+            "Boss",
+            "correct horse battery",
+            store::users::Role::Admin,
+        )
+        .await
+        .unwrap();
+    let me: Value = app.get(&ann, "/api/v1/me").await.json().await.unwrap();
+    let ann_id = domain::UserId(me["id"].as_i64().unwrap());
+    app.db
+        .store
+        .admin_set_user_disabled(
+            ann_id,
+            true,
+            &store::admin::audit::AuditEntry::new(
+                admin,
+                "user_disabled",
+                format!("user:{}", ann_id.0),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&ann, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the live session no longer counts"
+    );
+}

@@ -29,7 +29,7 @@ pub(crate) mod ctx {
 
     /// The signed-in user, if any.
     pub async fn user() -> Result<Option<SessionUser>, ServerFnError> {
-        crate::session::current(&session().await?)
+        crate::session::current_active(&session().await?, service()?.store())
             .await
             .map_err(|e| ServerFnError::new(e.to_string()))
     }

@@ -46,7 +46,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SessionUs
     let Ok(session) = Session::from_request_parts(parts, state).await else {
         return Ok(None);
     };
-    app::session::current(&session)
+    app::session::current_active(&session, state.service.store())
         .await
         .map_err(|e| ApiError::internal(&e.to_string()))
 }
