@@ -24,8 +24,8 @@ export async function openPage(browser, viewport = { width: 1280, height: 800 },
   const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const errors = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(`${page.url()}: ${m.text()}`); });
+  page.on("pageerror", (e) => errors.push(`${page.url()}: ${e}`));
   page.on("response", async (r) => {
     if (r.status() >= 500) errors.push(`HTTP ${r.status()} from ${r.request().method()} ${r.url()}: ${(await r.text().catch(() => "")).slice(0, 300)}`);
   });

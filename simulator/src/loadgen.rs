@@ -283,6 +283,24 @@ pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// Free space in MiB on the file system holding `path` (from `df`).
+pub fn free_mib(path: &Path) -> Option<u64> {
+    let out = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(path)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
+}
+
 /// Machine-wide (busy, total) jiffies from `/proc/stat`.
 pub fn machine_jiffies() -> Option<(u64, u64)> {
     let s = std::fs::read_to_string("/proc/stat").ok()?;
@@ -764,6 +782,9 @@ pub struct LoadSpec {
     pub seed: u64,
     /// Progress line interval in seconds (0: none).
     pub progress_secs: u64,
+    /// Stop the load when the disk holding the work folder has less free space than this
+    /// (MiB; 0: never), so a run cannot fill a shared machine's disk.
+    pub min_free_mib: u64,
 }
 
 /// What a load run measured, workers merged.
@@ -886,9 +907,25 @@ pub async fn run_load(
     let mut threads_at_end: Option<BTreeMap<String, f64>> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let pid = watch.map(|p| p.to_string());
+    let mut last_disk_check = t0;
     loop {
         tick.tick().await;
         let now = std::time::Instant::now();
+        if spec.min_free_mib > 0 && now.duration_since(last_disk_check) >= Duration::from_secs(2) {
+            last_disk_check = now;
+            if let Some(free) = free_mib(workdir) {
+                if free < spec.min_free_mib {
+                    for c in &mut children {
+                        let _ = c.start_kill();
+                    }
+                    anyhow::bail!(
+                        "only {free} MiB left on the disk of {}: load stopped (limit --min-free-mib {})",
+                        workdir.display(),
+                        spec.min_free_mib
+                    );
+                }
+            }
+        }
         if let Some(pid) = watch {
             if let Some(kib) = status_kib(pid, "VmRSS") {
                 if rss_samples.last().is_none_or(|(t, _): &(f64, u64)| {

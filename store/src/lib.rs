@@ -59,6 +59,7 @@ impl FromStr for Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    reserve_queue: std::sync::Arc<reservations::ReserveQueue>,
 }
 
 impl Store {
@@ -97,7 +98,11 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(redact(&e.to_string())))?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            reserve_queue: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -11,7 +11,8 @@ use domain::{
     Availability, Millis, Outcome, PileId, ReservationId, ReservationStatus, SiteId, UserId,
 };
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
+use std::{collections::HashSet, sync::Arc};
 
 /// A reservation record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,86 +76,136 @@ pub(crate) const RESERVATION_COLUMNS: &str =
 
 impl Store {
     /// Takes a hold on `pile` for `user` at `now`, if the pile is idle.
+    ///
+    /// Attempts that arrive together are group-committed: one caller at a time becomes the
+    /// leader, takes every queued attempt and runs them in one write transaction (a savepoint
+    /// each), so a rush of drivers costs one commit instead of one per driver, and the losers
+    /// of a pile already taken in the batch are refused without touching the database. The
+    /// idleness check and the insert stay in the same transaction, and the partial unique
+    /// indexes stay the last word (also across server instances on PostgreSQL).
     pub async fn reserve(
         &self,
         user: UserId,
         pile: PileId,
         now: Millis,
     ) -> Result<(Reservation, SiteId), ReserveError> {
-        // Fast refusal without the write lock: under a rush on one pile, every loser after the
-        // first commit is turned away here by a read. The authoritative check is below, inside
-        // the write transaction, with the unique indexes as the last word.
-        let holders: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT pile_id, user_id FROM reservations WHERE status = 'held' AND (pile_id = $1 OR user_id = $2) LIMIT 2",
-        )
-        .bind(pile.0)
-        .bind(user.0)
-        .fetch_all(self.pool())
-        .await?;
-        if holders.iter().any(|(_, u)| *u == user.0) {
-            return Err(ReserveError::AlreadyHolding);
-        }
-        if !holders.is_empty() {
-            return Err(ReserveError::NotIdle("reserved"));
-        }
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!("{PILE_VIEW_SELECT} WHERE p.id = $1"))
-            .bind(pile.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("pile"))?;
-        let view = crate::piles::pile_from_row(&row)?;
-        let (hold_secs, allowed): (i64, i64) =
-            sqlx::query_as("SELECT hold_secs, reservations_allowed FROM sites WHERE id = $1")
-                .bind(view.site.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        if allowed == 0 {
-            return Err(ReserveError::NotAllowed);
-        }
-        if let Availability::Busy(reason) = view.availability(now) {
-            return Err(ReserveError::NotIdle(reason.as_str()));
-        }
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO reservations (user_id, pile_id, status, created_at, deadline) \
-             VALUES ($1, $2, 'held', $3, $4) RETURNING {RESERVATION_COLUMNS}"
-        ))
-        .bind(user.0)
-        .bind(pile.0)
-        .bind(now.0)
-        .bind(now.plus_secs(hold_secs).0)
-        .fetch_one(&mut *tx)
-        .await;
-        let row = match inserted {
-            Ok(row) => row,
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                let msg = db.message().to_owned();
-                return Err(if msg.contains("user") {
-                    ReserveError::AlreadyHolding
-                } else {
-                    ReserveError::NotIdle("reserved")
-                });
+        let (answer, mut rx) = tokio::sync::oneshot::channel();
+        self.reserve_queue.push(Attempt {
+            user,
+            pile,
+            now,
+            answer,
+        });
+        let leader = self.reserve_queue.leader.clone().lock_owned().await;
+        match rx.try_recv() {
+            Ok(result) => return result,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(StoreError::Config("reservation batch was abandoned".into()).into())
             }
-            Err(e) => return Err(e.into()),
-        };
-        let res = reservation_from_row(&row)?;
-        insert_event(
-            &mut tx,
-            &NewEvent {
-                at: now,
-                kind: "reservation_held",
-                site: Some(view.site),
-                pile: Some(pile),
-                reservation: Some(res.id),
-                user: Some(user),
-                cause: format!("user:{}", user.0),
-                data: serde_json::json!({ "deadline": res.deadline }),
-                ..NewEvent::default()
-            },
-        )
-        .await?;
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let batch = self.reserve_queue.take();
+        if !batch.is_empty() {
+            // Run the batch in its own task, holding the leadership, so that a caller that
+            // goes away (a closed HTTP connection) cannot abort it half-way for the others.
+            let store = self.clone();
+            tokio::spawn(async move {
+                let _leader = leader;
+                store.reserve_batch(batch).await;
+            });
+        } else {
+            drop(leader);
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(StoreError::Config("reservation batch was abandoned".into()).into())
+        })
+    }
+
+    /// Runs `batch` in one transaction; if the transaction as a whole fails (its commit, a
+    /// lost connection), every attempt is retried in a transaction of its own.
+    async fn reserve_batch(&self, batch: Vec<Attempt>) {
+        match self.try_reserve_batch(&batch).await {
+            Ok(results) => {
+                for (attempt, result) in batch.into_iter().zip(results) {
+                    let _ = attempt.answer.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = batch.len(), "reservation batch failed; retrying one by one");
+                for a in batch {
+                    let result = self.reserve_alone(a.user, a.pile, a.now).await;
+                    let _ = a.answer.send(result);
+                }
+            }
+        }
+    }
+
+    async fn try_reserve_batch(
+        &self,
+        batch: &[Attempt],
+    ) -> Result<Vec<Result<(Reservation, SiteId), ReserveError>>, StoreError> {
+        use sqlx::Acquire;
+        let mut results = Vec::with_capacity(batch.len());
+        let mut tx = self.begin_write().await?;
+        // What this batch already decided, so that later attempts on the same pile or by the
+        // same driver are answered as the database would answer them, without asking it.
+        // One read of the holds that touch the batch's piles and drivers (authoritative on
+        // SQLite, where the write lock is held; on PostgreSQL the unique indexes stay the
+        // guard against another instance) turns the rush's losers away without a probe each.
+        let mut taken: HashSet<PileId> = HashSet::new();
+        let mut holding: HashSet<UserId> = HashSet::new();
+        for chunk in batch.chunks(400) {
+            let piles = join_ids(chunk.iter().map(|a| a.pile.0));
+            let users = join_ids(chunk.iter().map(|a| a.user.0));
+            let held: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT pile_id, user_id FROM reservations WHERE status = 'held' \
+                 AND (pile_id IN ({piles}) OR user_id IN ({users}))"
+            ))
+            .fetch_all(&mut *tx)
+            .await?;
+            for (pile, user) in held {
+                taken.insert(PileId(pile));
+                holding.insert(UserId(user));
+            }
+        }
+        for a in batch {
+            if holding.contains(&a.user) {
+                results.push(Err(ReserveError::AlreadyHolding));
+                continue;
+            }
+            if taken.contains(&a.pile) {
+                results.push(Err(ReserveError::NotIdle("reserved")));
+                continue;
+            }
+            let mut attempt = tx.begin().await?;
+            match reserve_in(&mut attempt, a.user, a.pile, a.now).await {
+                Ok(won) => {
+                    attempt.commit().await?;
+                    taken.insert(a.pile);
+                    holding.insert(a.user);
+                    results.push(Ok(won));
+                }
+                Err(refused) => {
+                    attempt.rollback().await?;
+                    results.push(Err(refused));
+                }
+            }
+        }
         tx.commit().await?;
-        Ok((res, view.site))
+        Ok(results)
+    }
+
+    /// One attempt in a transaction of its own.
+    async fn reserve_alone(
+        &self,
+        user: UserId,
+        pile: PileId,
+        now: Millis,
+    ) -> Result<(Reservation, SiteId), ReserveError> {
+        let mut tx = self.begin_write().await?;
+        let won = reserve_in(&mut tx, user, pile, now).await?;
+        tx.commit().await?;
+        Ok(won)
     }
 
     /// Ends `user`'s hold `id` with `outcome`. `NotFound` when it is not theirs or not held.
@@ -236,5 +287,128 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(reservation_from_row).collect()
+    }
+}
+
+/// The attempt's checks and writes, inside `tx`: the pile must exist and be idle, its site
+/// must take reservations, and neither the pile nor the driver may hold already.
+async fn reserve_in(
+    tx: &mut Transaction<'_, Any>,
+    user: UserId,
+    pile: PileId,
+    now: Millis,
+) -> Result<(Reservation, SiteId), ReserveError> {
+    let holders: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT pile_id, user_id FROM reservations WHERE status = 'held' AND (pile_id = $1 OR user_id = $2) LIMIT 2",
+    )
+    .bind(pile.0)
+    .bind(user.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    if holders.iter().any(|(_, u)| *u == user.0) {
+        return Err(ReserveError::AlreadyHolding);
+    }
+    if !holders.is_empty() {
+        return Err(ReserveError::NotIdle("reserved"));
+    }
+    let row = sqlx::query(&format!("{PILE_VIEW_SELECT} WHERE p.id = $1"))
+        .bind(pile.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound("pile"))?;
+    let view = crate::piles::pile_from_row(&row)?;
+    let (hold_secs, allowed): (i64, i64) =
+        sqlx::query_as("SELECT hold_secs, reservations_allowed FROM sites WHERE id = $1")
+            .bind(view.site.0)
+            .fetch_one(&mut **tx)
+            .await?;
+    if allowed == 0 {
+        return Err(ReserveError::NotAllowed);
+    }
+    if let Availability::Busy(reason) = view.availability(now) {
+        return Err(ReserveError::NotIdle(reason.as_str()));
+    }
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO reservations (user_id, pile_id, status, created_at, deadline) \
+         VALUES ($1, $2, 'held', $3, $4) RETURNING {RESERVATION_COLUMNS}"
+    ))
+    .bind(user.0)
+    .bind(pile.0)
+    .bind(now.0)
+    .bind(now.plus_secs(hold_secs).0)
+    .fetch_one(&mut **tx)
+    .await;
+    let row = match inserted {
+        Ok(row) => row,
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            let msg = db.message().to_owned();
+            return Err(if msg.contains("user") {
+                ReserveError::AlreadyHolding
+            } else {
+                ReserveError::NotIdle("reserved")
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let res = reservation_from_row(&row)?;
+    insert_event(
+        tx,
+        &NewEvent {
+            at: now,
+            kind: "reservation_held",
+            site: Some(view.site),
+            pile: Some(pile),
+            reservation: Some(res.id),
+            user: Some(user),
+            cause: format!("user:{}", user.0),
+            data: serde_json::json!({ "deadline": res.deadline }),
+            ..NewEvent::default()
+        },
+    )
+    .await?;
+    Ok((res, view.site))
+}
+
+/// `1,2,3` for an `IN (...)` list of ids (integers, so nothing to escape).
+fn join_ids(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// One queued reservation attempt and where its answer goes.
+struct Attempt {
+    user: UserId,
+    pile: PileId,
+    now: Millis,
+    answer: tokio::sync::oneshot::Sender<Result<(Reservation, SiteId), ReserveError>>,
+}
+
+/// Reservation attempts waiting for the next batch, and the leadership of that batch.
+#[derive(Default)]
+pub(crate) struct ReserveQueue {
+    waiting: std::sync::Mutex<Vec<Attempt>>,
+    leader: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ReserveQueue {
+    fn push(&self, a: Attempt) {
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(a);
+    }
+
+    fn take(&self) -> Vec<Attempt> {
+        std::mem::take(
+            &mut *self
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+impl std::fmt::Debug for ReserveQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReserveQueue").finish_non_exhaustive()
     }
 }

@@ -1,10 +1,10 @@
 //! Operator admin pages under `/admin` (admin role only): sites, piles and bays, CSV import,
 //! device credentials, fleet health, reservations, users, analytics and the audit log.
 //!
-//! Access: the layout asks [`api::admin_gate`] before rendering anything. On the server an
+//! Access: the server's `admin_pages` middleware decides before anything is rendered: an
 //! anonymous visitor is redirected (302) to `/signin?next=<page>` and a signed-in non-admin
-//! gets a 403 page; the routes render in `SsrMode::Async` so the status is set before the
-//! response starts. Every server function checks again on its own (see [`api`]).
+//! gets a 403 page. Every server function checks again on its own (see [`api`];
+//! [`api::admin_gate`] tells a client which case applies).
 
 pub mod analytics;
 pub mod api;
@@ -19,11 +19,9 @@ pub mod ui;
 pub mod users;
 
 use crate::i18n::{admin::A, use_i18n};
-use api::{admin_gate, Gate};
 use leptos::prelude::*;
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, A as Link},
-    hooks::use_location,
     path, MatchNestedRoutes, SsrMode,
 };
 
@@ -50,61 +48,20 @@ pub fn AdminRoutes() -> impl MatchNestedRoutes + Clone {
     .into_inner()
 }
 
-/// Checks access, then shows the admin navigation and the page.
+/// The admin navigation and the page. Who may see it is decided before rendering, by the
+/// server's `admin_pages` middleware (302 to sign in, or 403); the admin server functions
+/// check the role again on every call. A `Suspense` gate here made the server render the
+/// page twice when the check resolved late, which broke hydration.
 #[component]
 fn AdminLayout() -> impl IntoView {
-    let i18n = use_i18n();
-    let auth = crate::shell::use_auth();
-    let gate = Resource::new_blocking(move || auth.version.get(), |_| admin_gate());
-    let location = use_location();
     // Set once the page is interactive (effects run only in the browser): tests wait on it.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{i18n.a(A::Title)}</p> }>
-            {move || Suspend::new(async move {
-                match gate.await {
-                    Ok(Gate::Admin { .. }) => view! {
-                        <div class="admin" data-testid="admin" data-hydrated=move || hydrated.get().to_string()>
-                            <AdminNav/>
-                            <div class="admin-main"><Outlet/></div>
-                        </div>
-                    }
-                    .into_any(),
-                    Ok(Gate::SignIn) => {
-                        let next = format!("/signin?next={}", location.pathname.get_untracked());
-                        #[cfg(feature = "ssr")]
-                        leptos_axum::redirect(&next);
-                        #[cfg(feature = "hydrate")]
-                        {
-                            let navigate = leptos_router::hooks::use_navigate();
-                            let to = next.clone();
-                            request_animation_frame(move || navigate(&to, Default::default()));
-                        }
-                        view! {
-                            <section class="panel" data-testid="admin-signin">
-                                <h1>{i18n.a(A::Title)}</h1>
-                                <p><a href=next>{i18n.a(A::SignInFirst)}</a></p>
-                            </section>
-                        }
-                        .into_any()
-                    }
-                    Ok(Gate::Forbidden) | Err(_) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                            res.set_status(http::StatusCode::FORBIDDEN);
-                        }
-                        view! {
-                            <section class="panel" data-testid="admin-forbidden">
-                                <h1>"403 · " {i18n.a(A::Forbidden)}</h1>
-                                <p>{i18n.a(A::ForbiddenText)}</p>
-                            </section>
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <div class="admin" data-testid="admin" data-hydrated=move || hydrated.get().to_string()>
+            <AdminNav/>
+            <div class="admin-main"><Outlet/></div>
+        </div>
     }
 }
 

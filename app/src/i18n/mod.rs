@@ -84,19 +84,22 @@ pub fn use_i18n() -> I18n {
 /// The language of the current request: the `lang` cookie, else `Accept-Language`, else English.
 #[cfg(feature = "ssr")]
 pub fn request_lang() -> Lang {
-    let Some(parts) = use_context::<http::request::Parts>() else {
-        return Lang::En;
-    };
-    let from_cookie = parts
-        .headers
+    use_context::<http::request::Parts>()
+        .map(|parts| headers_lang(&parts.headers))
+        .unwrap_or_default()
+}
+
+/// The language a request asks for: the `lang` cookie, else `Accept-Language`, else English.
+#[cfg(feature = "ssr")]
+pub fn headers_lang(headers: &http::HeaderMap) -> Lang {
+    let from_cookie = headers
         .get(http::header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix("lang=")))
         .and_then(Lang::from_tag);
     from_cookie
         .or_else(|| {
-            parts
-                .headers
+            headers
                 .get(http::header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| {

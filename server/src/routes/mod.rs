@@ -16,7 +16,7 @@ mod watches;
 
 pub use error::ApiError;
 
-use crate::auth::same_origin;
+use crate::auth::{admin_pages, same_origin};
 use crate::AppState;
 use app::{shell, App};
 use axum::{
@@ -87,6 +87,7 @@ pub fn router(
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), admin_pages))
         .layer(middleware::from_fn(same_origin))
         .layer(sessions)
         .layer(CompressionLayer::new())

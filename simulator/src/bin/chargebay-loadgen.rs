@@ -121,6 +121,9 @@ struct LoadArgs {
     /// Seconds between progress lines (0: none).
     #[arg(long, default_value_t = 10)]
     progress: u64,
+    /// Stop when the disk of the work folder has less than this many MiB free (0: never).
+    #[arg(long, default_value_t = 1024)]
+    min_free_mib: u64,
 }
 
 impl LoadArgs {
@@ -142,6 +145,7 @@ impl LoadArgs {
             max_retransmit: self.max_retransmit,
             seed: self.seed,
             progress_secs: self.progress,
+            min_free_mib: self.min_free_mib,
         }
     }
 }
@@ -356,6 +360,20 @@ async fn async_main(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// A plain HTTP/1.1 GET (no client library needed for one scrape).
+async fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr))
+        .await??;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut body = String::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut body)).await??;
+    Ok(body)
+}
+
 async fn wait_idle(max: Duration) {
     let deadline = std::time::Instant::now() + max;
     let mut said = false;
@@ -509,6 +527,30 @@ async fn run_phase(
         }
     };
     let addr: SocketAddr = format!("{ip}:{port}").parse()?;
+    if phase.target() == Target::Bridge && args.load.min_free_mib > 0 {
+        // About 400 bytes of database per report (event row, its two indexes, WAL slack).
+        let rate = if phase.paced() {
+            args.load.rate
+        } else {
+            30_000.0
+        };
+        let secs = args.load.warmup
+            + if phase.paced() {
+                args.load.duration
+            } else {
+                args.saturation_secs
+            };
+        let need = (rate * secs as f64 * 400.0 / 1048576.0) as u64 + args.load.min_free_mib;
+        if let Some(free) = loadgen::free_mib(&args.workdir) {
+            if free < need {
+                anyhow::bail!(
+                    "phase {} needs about {need} MiB of free disk at {}, only {free} MiB free",
+                    phase.name(),
+                    args.workdir.display()
+                );
+            }
+        }
+    }
     wait_idle(Duration::from_secs(args.wait_idle)).await;
     let log = args.workdir.join(format!("{}.log", phase.name()));
     eprintln!("== {} ({})", phase.name(), program.display());
@@ -548,6 +590,16 @@ async fn run_phase(
     .await;
     let peak = server.peak_rss_kib();
     let rss_end = server.pid().and_then(|p| loadgen::status_kib(p, "VmRSS"));
+    if phase.target() == Target::Bridge {
+        // The bridge's own view (batch sizes, commit latency, rejections), for the record.
+        let http: SocketAddr = format!("{ip}:{}", args.http_port).parse()?;
+        if let Ok(text) = http_get(http, "/metrics").await {
+            let _ = std::fs::write(
+                args.workdir.join(format!("{}.metrics.txt", phase.name())),
+                text,
+            );
+        }
+    }
     server.stop().await?;
     let out = out?;
     let verification = if phase.target() == Target::Bridge {
