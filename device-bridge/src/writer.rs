@@ -37,34 +37,10 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
         let committed = Instant::now();
         match result {
             Ok(applied) => {
-                for (job, a) in jobs.drain(..).zip(applied) {
-                    let (code, msg): (ResponseType, &str) = match a {
-                        Applied::Applied { .. } => (ResponseType::Changed, ""),
-                        Applied::Duplicate => (ResponseType::Changed, ""),
-                        Applied::OutOfOrder => {
-                            (ResponseType::Changed, "ignored: seq not above the last one")
-                        }
-                        Applied::UnknownPile => (ResponseType::NotFound, "unknown pile"),
-                    };
-                    let outcome = match a {
-                        Applied::Applied { .. } => "applied",
-                        Applied::Duplicate => "duplicate",
-                        Applied::OutOfOrder => "out_of_order",
-                        Applied::UnknownPile => "unknown_pile",
-                    };
-                    metrics::counter!("coap_reports_accepted_total", "outcome" => outcome)
-                        .increment(1);
-                    metrics::histogram!("coap_report_commit_seconds")
-                        .record(committed.duration_since(job.received).as_secs_f64());
-                    let packet = if msg.is_empty() {
-                        response(&job.ex, shared.next_mid(), code, None, Vec::new())
-                    } else {
-                        diagnostic(&job.ex, shared.next_mid(), code, msg)
-                    };
-                    let bytes = encode(&packet);
-                    shared.remember(job.peer, job.ex.mid, bytes.clone());
-                    shared.send(&bytes, job.peer).await;
-                }
+                // The answers go out from their own task, so the next batch starts committing
+                // while this one's acknowledgements are encoded and sent.
+                let batch = std::mem::replace(&mut jobs, Vec::with_capacity(max));
+                tokio::spawn(acknowledge(shared.clone(), batch, applied, committed));
             }
             Err(e) => {
                 tracing::error!(error = %e, batch = jobs.len(), "commit failed; answering 5.03");
@@ -82,5 +58,40 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
+    }
+}
+
+/// Answers every report of a committed batch (2.04, or 4.04 for an unknown pile) and keeps
+/// the answers for retransmissions.
+async fn acknowledge(
+    shared: Arc<Shared>,
+    jobs: Vec<Job>,
+    applied: Vec<Applied>,
+    committed: Instant,
+) {
+    for (job, a) in jobs.into_iter().zip(applied) {
+        let (code, msg): (ResponseType, &str) = match a {
+            Applied::Applied { .. } => (ResponseType::Changed, ""),
+            Applied::Duplicate => (ResponseType::Changed, ""),
+            Applied::OutOfOrder => (ResponseType::Changed, "ignored: seq not above the last one"),
+            Applied::UnknownPile => (ResponseType::NotFound, "unknown pile"),
+        };
+        let outcome = match a {
+            Applied::Applied { .. } => "applied",
+            Applied::Duplicate => "duplicate",
+            Applied::OutOfOrder => "out_of_order",
+            Applied::UnknownPile => "unknown_pile",
+        };
+        metrics::counter!("coap_reports_accepted_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("coap_report_commit_seconds")
+            .record(committed.duration_since(job.received).as_secs_f64());
+        let packet = if msg.is_empty() {
+            response(&job.ex, shared.next_mid(), code, None, Vec::new())
+        } else {
+            diagnostic(&job.ex, shared.next_mid(), code, msg)
+        };
+        let bytes = encode(&packet);
+        shared.remember(job.peer, job.ex.mid, bytes.clone());
+        shared.send(&bytes, job.peer).await;
     }
 }

@@ -75,6 +75,57 @@ pub(crate) async fn insert_event(
     Ok(done.rows_affected() == 1)
 }
 
+/// Event rows per multi-row `INSERT` (9 parameters each: far below SQLite's and PostgreSQL's
+/// limits on bound parameters).
+const INSERT_CHUNK: usize = 200;
+
+/// Appends `events` inside `tx`, in order, many rows per statement. Reports already recorded
+/// (same pile and sequence number) are skipped, as in [`insert_event`].
+pub(crate) async fn insert_events(
+    tx: &mut Transaction<'_, Any>,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    use std::fmt::Write;
+    for chunk in events.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, user_id, report_seq, cause, data) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 9;
+            let _ = write!(
+                sql,
+                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            );
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(e.at.0)
+                .bind(e.kind)
+                .bind(e.site.map(|x| x.0))
+                .bind(e.pile.map(|x| x.0))
+                .bind(e.reservation.map(|x| x.0))
+                .bind(e.user.map(|x| x.0))
+                .bind(e.report_seq)
+                .bind(e.cause.clone())
+                .bind(e.data.to_string());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Appends one event in its own transaction.
     pub async fn append_event(&self, e: &NewEvent) -> Result<(), StoreError> {

@@ -2,7 +2,7 @@
 //! (pile, sequence number), never letting an older report overwrite newer state.
 
 use crate::{
-    events::{insert_event, NewEvent},
+    events::{insert_events, NewEvent},
     piles::telemetry_from_row,
     Store, StoreError,
 };
@@ -12,7 +12,7 @@ use domain::{
     BayTelemetry, Millis, PileId, ReadingChange, Report, SiteId,
 };
 use sqlx::{Any, Row, Transaction};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A validated report from an authenticated pile, as the bridge received it.
 #[derive(Debug, Clone)]
@@ -56,30 +56,67 @@ struct Loaded {
     dirty: Option<(Millis, String)>,
 }
 
-async fn load(tx: &mut Transaction<'_, Any>, pile: PileId) -> Result<Option<Loaded>, StoreError> {
-    let row = sqlx::query(
-        "SELECT p.site_id, p.heartbeat_secs, s.freshness_secs AS site_freshness, b.last_seq, \
-         b.last_report_at, b.pile_state, b.occupancy, b.occupancy_since, b.last_flip_at, \
-         b.rapid_flips, b.flapping, b.battery, b.quality, b.stale + b.offline AS silent \
-         FROM bays b JOIN piles p ON p.id = b.pile_id JOIN sites s ON s.id = p.site_id \
-         WHERE b.pile_id = $1",
-    )
-    .bind(pile.0)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
+/// The columns a report needs, for `WHERE b.pile_id IN (...)`.
+const LOAD_SELECT: &str = "SELECT b.pile_id, p.site_id, p.heartbeat_secs, \
+     s.freshness_secs AS site_freshness, b.last_seq, b.last_report_at, b.pile_state, \
+     b.occupancy, b.occupancy_since, b.last_flip_at, b.rapid_flips, b.flapping, b.battery, \
+     b.quality, b.stale + b.offline AS silent \
+     FROM bays b JOIN piles p ON p.id = b.pile_id JOIN sites s ON s.id = p.site_id";
+
+/// Piles looked up per statement.
+const LOAD_CHUNK: usize = 500;
+
+/// The bays of `piles` (unknown piles are simply absent), a few statements for a whole batch.
+async fn load_many(
+    tx: &mut Transaction<'_, Any>,
+    piles: &[PileId],
+) -> Result<HashMap<PileId, Loaded>, StoreError> {
+    let mut out = HashMap::with_capacity(piles.len());
+    for chunk in piles.chunks(LOAD_CHUNK) {
+        // Integers only, so the list is inlined rather than bound.
+        let ids = chunk
+            .iter()
+            .map(|p| p.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = sqlx::query(&format!("{LOAD_SELECT} WHERE b.pile_id IN ({ids})"))
+            .fetch_all(&mut **tx)
+            .await?;
+        for r in &rows {
+            out.insert(PileId(r.try_get("pile_id")?), loaded_from_row(r)?);
+        }
+    }
+    Ok(out)
+}
+
+fn loaded_from_row(r: &sqlx::any::AnyRow) -> Result<Loaded, StoreError> {
     let heartbeat: i64 = r.try_get("heartbeat_secs")?;
     let freshness_secs = r
         .try_get::<Option<i64>, _>("site_freshness")?
         .unwrap_or_else(|| default_freshness_secs(heartbeat));
-    Ok(Some(Loaded {
+    Ok(Loaded {
         site: SiteId(r.try_get("site_id")?),
-        telemetry: telemetry_from_row(&r)?,
+        telemetry: telemetry_from_row(r)?,
         freshness_secs,
         offline_secs: offline_secs(heartbeat).max(freshness_secs),
         silent: r.try_get::<i64, _>("silent")? != 0,
         dirty: None,
-    }))
+    })
+}
+
+/// Whether the event log already has this report.
+async fn already_recorded(
+    tx: &mut Transaction<'_, Any>,
+    pile: PileId,
+    seq: i64,
+) -> Result<bool, StoreError> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE pile_id = $1 AND report_seq = $2")
+            .bind(pile.0)
+            .bind(seq)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(n > 0)
 }
 
 async fn save(tx: &mut Transaction<'_, Any>, pile: PileId, l: &Loaded) -> Result<(), StoreError> {
@@ -157,48 +194,50 @@ impl Store {
         flap_window_ms: i64,
     ) -> Result<Vec<Applied>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let mut piles: HashMap<PileId, Option<Loaded>> = HashMap::new();
+        let mut wanted: Vec<PileId> = batch.iter().map(|r| r.pile).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut piles = load_many(&mut tx, &wanted).await?;
+        let mut seen: HashSet<(PileId, i64)> = HashSet::with_capacity(batch.len());
+        let mut events = Vec::with_capacity(batch.len() + batch.len() / 8);
         let mut out = Vec::with_capacity(batch.len());
         for r in batch {
-            if let std::collections::hash_map::Entry::Vacant(slot) = piles.entry(r.pile) {
-                slot.insert(load(&mut tx, r.pile).await?);
-            }
-            let Some(Some(l)) = piles.get_mut(&r.pile) else {
+            let Some(l) = piles.get_mut(&r.pile) else {
                 out.push(Applied::UnknownPile);
                 continue;
             };
-            // Decide on a copy: a duplicate must leave the telemetry untouched.
+            // A recorded report either moved `last_seq` up to its own number or was older
+            // than it, and `last_seq` never goes down: so a report newer than `last_seq` was
+            // never recorded, and only the rare older-or-equal one is looked up.
+            let seq = r.report.seq;
+            let duplicate = !seen.insert((r.pile, seq))
+                || (l.telemetry.last_seq.is_some_and(|last| seq <= last)
+                    && already_recorded(&mut tx, r.pile, seq).await?);
+            if duplicate {
+                out.push(Applied::Duplicate);
+                continue;
+            }
             let mut next = l.telemetry.clone();
             let change = next.apply(&r.report, r.received_at, flap_window_ms);
             let mut data = serde_json::to_value(RawReport::from(&r.report))
                 .unwrap_or_else(|_| serde_json::json!({}));
             data["from"] = r.from.clone().into();
             data["applied"] = (!change.out_of_order).into();
-            let recorded = insert_event(
-                &mut tx,
-                &NewEvent {
-                    at: r.received_at,
-                    kind: "report",
-                    site: Some(l.site),
-                    pile: Some(r.pile),
-                    report_seq: Some(r.report.seq),
-                    cause: format!("report:{}", r.report.seq),
-                    data,
-                    ..NewEvent::default()
-                },
-            )
-            .await?;
-            if !recorded {
-                out.push(Applied::Duplicate);
-                continue;
-            }
+            events.push(NewEvent {
+                at: r.received_at,
+                kind: "report",
+                site: Some(l.site),
+                pile: Some(r.pile),
+                report_seq: Some(seq),
+                cause: format!("report:{seq}"),
+                data,
+                ..NewEvent::default()
+            });
             if change.out_of_order {
                 out.push(Applied::OutOfOrder);
                 continue;
             }
-            for e in change_events(r, l.site, &change) {
-                insert_event(&mut tx, &e).await?;
-            }
+            events.extend(change_events(r, l.site, &change));
             l.telemetry = next;
             l.dirty = Some((r.received_at, r.from.clone()));
             let revived = std::mem::take(&mut l.silent);
@@ -208,10 +247,11 @@ impl Store {
                 revived,
             });
         }
+        // The events in arrival order, many rows per statement (`ON CONFLICT DO NOTHING`
+        // stays as the guard against another bridge instance recording the same report).
+        insert_events(&mut tx, &events).await?;
         for (pile, l) in &piles {
-            if let Some(l) = l {
-                save(&mut tx, *pile, l).await?;
-            }
+            save(&mut tx, *pile, l).await?;
         }
         tx.commit().await?;
         Ok(out)
