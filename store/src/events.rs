@@ -57,26 +57,42 @@ pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     e: &NewEvent,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, user_id, report_seq, cause, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(e.at.0)
-    .bind(e.kind)
-    .bind(e.site.map(|x| x.0))
-    .bind(e.pile.map(|x| x.0))
-    .bind(e.reservation.map(|x| x.0))
-    .bind(e.user.map(|x| x.0))
-    .bind(e.report_seq)
-    .bind(&e.cause)
-    .bind(e.data.to_string())
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!("{INSERT_EVENTS} {} ON CONFLICT DO NOTHING", placeholders(0));
+    let done = bind_event(sqlx::query(&sql), e).execute(&mut **tx).await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Event rows per multi-row `INSERT` (9 parameters each: far below SQLite's and PostgreSQL's
-/// limits on bound parameters).
+/// The columns every event insert writes, in [`bind_event`]'s order.
+const INSERT_EVENTS: &str = "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, \
+     user_id, report_seq, cause, data) VALUES";
+
+/// Parameters per event row.
+const EVENT_PARAMS: usize = 9;
+
+/// `($n+1, …, $n+9)` for the event row whose parameters start after `n`.
+fn placeholders(n: usize) -> String {
+    let params: Vec<String> = (1..=EVENT_PARAMS).map(|k| format!("${}", n + k)).collect();
+    format!("({})", params.join(", "))
+}
+
+/// Binds `e`'s values, in [`INSERT_EVENTS`]' column order.
+fn bind_event<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    e: &NewEvent,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(e.at.0)
+        .bind(e.kind)
+        .bind(e.site.map(|x| x.0))
+        .bind(e.pile.map(|x| x.0))
+        .bind(e.reservation.map(|x| x.0))
+        .bind(e.user.map(|x| x.0))
+        .bind(e.report_seq)
+        .bind(e.cause.clone())
+        .bind(e.data.to_string())
+}
+
+/// Event rows per multi-row `INSERT` (far below SQLite's and PostgreSQL's limits on bound
+/// parameters).
 const INSERT_CHUNK: usize = 200;
 
 /// Appends `events` inside `tx`, in order, many rows per statement. Reports already recorded
@@ -85,42 +101,14 @@ pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Any>,
     events: &[NewEvent],
 ) -> Result<(), StoreError> {
-    use std::fmt::Write;
     for chunk in events.chunks(INSERT_CHUNK) {
-        let mut sql = String::from(
-            "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, user_id, report_seq, cause, data) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 9;
-            let _ = write!(
-                sql,
-                "{}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            );
-        }
-        sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(e.at.0)
-                .bind(e.kind)
-                .bind(e.site.map(|x| x.0))
-                .bind(e.pile.map(|x| x.0))
-                .bind(e.reservation.map(|x| x.0))
-                .bind(e.user.map(|x| x.0))
-                .bind(e.report_seq)
-                .bind(e.cause.clone())
-                .bind(e.data.to_string());
-        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| placeholders(i * EVENT_PARAMS))
+            .collect();
+        let sql = format!("{INSERT_EVENTS} {} ON CONFLICT DO NOTHING", rows.join(", "));
+        let q = chunk
+            .iter()
+            .fold(sqlx::query(&sql), |q, e| bind_event(q, e));
         q.execute(&mut **tx).await?;
     }
     Ok(())

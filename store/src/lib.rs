@@ -149,6 +149,11 @@ impl Store {
     }
 }
 
+/// `1,2,3` for an `IN (...)` list of ids: integers, so they are inlined, with nothing to escape.
+pub(crate) fn join_ids(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(",")
+}
+
 /// `sqlite:path` → ensures the folder exists and asks sqlx to create the file.
 fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
     let rest = url

@@ -73,12 +73,7 @@ async fn load_many(
 ) -> Result<HashMap<PileId, Loaded>, StoreError> {
     let mut out = HashMap::with_capacity(piles.len());
     for chunk in piles.chunks(LOAD_CHUNK) {
-        // Integers only, so the list is inlined rather than bound.
-        let ids = chunk
-            .iter()
-            .map(|p| p.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let ids = crate::join_ids(chunk.iter().map(|p| p.0));
         let rows = sqlx::query(&format!("{LOAD_SELECT} WHERE b.pile_id IN ({ids})"))
             .fetch_all(&mut **tx)
             .await?;

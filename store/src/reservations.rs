@@ -155,8 +155,8 @@ impl Store {
         let mut taken: HashSet<PileId> = HashSet::new();
         let mut holding: HashSet<UserId> = HashSet::new();
         for chunk in batch.chunks(400) {
-            let piles = join_ids(chunk.iter().map(|a| a.pile.0));
-            let users = join_ids(chunk.iter().map(|a| a.user.0));
+            let piles = crate::join_ids(chunk.iter().map(|a| a.pile.0));
+            let users = crate::join_ids(chunk.iter().map(|a| a.user.0));
             let held: Vec<(i64, i64)> = sqlx::query_as(&format!(
                 "SELECT pile_id, user_id FROM reservations WHERE status = 'held' \
                  AND (pile_id IN ({piles}) OR user_id IN ({users}))"
@@ -367,11 +367,6 @@ async fn reserve_in(
     )
     .await?;
     Ok((res, view.site))
-}
-
-/// `1,2,3` for an `IN (...)` list of ids (integers, so nothing to escape).
-fn join_ids(ids: impl Iterator<Item = i64>) -> String {
-    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// One queued reservation attempt and where its answer goes.
