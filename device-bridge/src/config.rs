@@ -32,7 +32,10 @@ impl BridgeConfig {
         BridgeConfig {
             addr,
             max_batch: 1024,
-            queue_capacity: 65_536,
+            // About a second of reports at full speed: past that a report would wait longer
+            // than a pile's ACK_TIMEOUT (2-3 s) and come back as a retransmission, so the
+            // bridge answers 5.03 instead and the pile backs off.
+            queue_capacity: 16_384,
             writers: 1,
             max_payload: 256,
             dedup_per_peer: 8,

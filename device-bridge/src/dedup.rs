@@ -20,12 +20,35 @@ pub enum Seen {
     Answered(Vec<u8>),
 }
 
+/// A token kept inline (RFC 7252 tokens are 0 to 8 bytes), so an entry owns no allocation
+/// but its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Token {
+    len: u8,
+    bytes: [u8; 8],
+}
+
+impl Token {
+    fn of(token: &[u8]) -> Self {
+        let mut bytes = [0; 8];
+        let len = token.len().min(8);
+        bytes[..len].copy_from_slice(&token[..len]);
+        Token {
+            len: u8::try_from(len).unwrap_or(8),
+            bytes,
+        }
+    }
+}
+
+/// One remembered exchange: about 40 bytes plus its encoded answer (a dozen bytes for a
+/// report's 2.04), so 100,000 piles' worth of EXCHANGE_LIFETIME fits in a few tens of MiB.
 #[derive(Debug)]
 struct Entry {
     mid: u16,
-    token: Vec<u8>,
-    at: Instant,
-    response: Option<Vec<u8>>,
+    token: Token,
+    /// Milliseconds since the cache's epoch.
+    at: u64,
+    response: Option<Box<[u8]>>,
 }
 
 /// Per-peer bounded exchange memory.
@@ -33,7 +56,8 @@ struct Entry {
 pub struct Dedup {
     peers: HashMap<SocketAddr, VecDeque<Entry>>,
     per_peer: usize,
-    lifetime: Duration,
+    lifetime: u64,
+    epoch: Instant,
 }
 
 impl Dedup {
@@ -42,25 +66,33 @@ impl Dedup {
         Dedup {
             peers: HashMap::new(),
             per_peer: per_peer.max(1),
-            lifetime,
+            lifetime: u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX),
+            epoch: Instant::now(),
         }
+    }
+
+    fn millis(&self, t: Instant) -> u64 {
+        u64::try_from(t.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Looks up `(peer, mid)`; a new exchange is remembered as in flight.
     pub fn check(&mut self, peer: SocketAddr, mid: u16, token: &[u8], now: Instant) -> Seen {
+        let now = self.millis(now);
+        let lifetime = self.lifetime;
+        let token = Token::of(token);
         let slots = self.peers.entry(peer).or_default();
         if let Some(e) = slots
             .iter_mut()
-            .find(|e| e.mid == mid && now.duration_since(e.at) < self.lifetime)
+            .find(|e| e.mid == mid && now.saturating_sub(e.at) < lifetime)
         {
             if e.token == token {
                 return match &e.response {
-                    Some(bytes) => Seen::Answered(bytes.clone()),
+                    Some(bytes) => Seen::Answered(bytes.to_vec()),
                     None => Seen::InFlight,
                 };
             }
             // Same id, other token: the peer reused the id (e.g. a restarted client): new.
-            e.token = token.to_vec();
+            e.token = token;
             e.at = now;
             e.response = None;
             return Seen::New;
@@ -70,7 +102,7 @@ impl Dedup {
         }
         slots.push_back(Entry {
             mid,
-            token: token.to_vec(),
+            token,
             at: now,
             response: None,
         });
@@ -78,13 +110,13 @@ impl Dedup {
     }
 
     /// Records the response sent for `(peer, mid)`.
-    pub fn answered(&mut self, peer: SocketAddr, mid: u16, response: Vec<u8>) {
+    pub fn answered(&mut self, peer: SocketAddr, mid: u16, response: &[u8]) {
         if let Some(e) = self
             .peers
             .get_mut(&peer)
             .and_then(|s| s.iter_mut().find(|e| e.mid == mid))
         {
-            e.response = Some(response);
+            e.response = Some(response.into());
         }
     }
 
@@ -97,11 +129,12 @@ impl Dedup {
 
     /// Drops exchanges older than the lifetime, and peers with none left.
     pub fn expire(&mut self, now: Instant) {
+        let now = self.millis(now);
         let lifetime = self.lifetime;
         self.peers.retain(|_, s| {
             while s
                 .front()
-                .is_some_and(|e| now.duration_since(e.at) >= lifetime)
+                .is_some_and(|e| now.saturating_sub(e.at) >= lifetime)
             {
                 s.pop_front();
             }
@@ -129,7 +162,7 @@ mod tests {
         let t = Instant::now();
         assert_eq!(d.check(peer(1), 10, b"tk", t), Seen::New);
         assert_eq!(d.check(peer(1), 10, b"tk", t), Seen::InFlight);
-        d.answered(peer(1), 10, vec![1, 2, 3]);
+        d.answered(peer(1), 10, &[1, 2, 3]);
         assert_eq!(
             d.check(peer(1), 10, b"tk", t),
             Seen::Answered(vec![1, 2, 3])
@@ -143,7 +176,7 @@ mod tests {
         let mut d = Dedup::new(4, Duration::from_secs(247));
         let t = Instant::now();
         d.check(peer(1), 10, b"a", t);
-        d.answered(peer(1), 10, vec![9]);
+        d.answered(peer(1), 10, &[9]);
         assert_eq!(d.check(peer(1), 10, b"b", t), Seen::New);
     }
 

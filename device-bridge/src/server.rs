@@ -64,7 +64,7 @@ impl Shared {
         }
     }
 
-    pub(crate) fn remember(&self, peer: SocketAddr, mid: u16, bytes: Vec<u8>) {
+    pub(crate) fn remember(&self, peer: SocketAddr, mid: u16, bytes: &[u8]) {
         self.dedup
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -81,7 +81,7 @@ impl Shared {
     /// Sends `p` as the answer to `ex` and remembers it for retransmissions of `ex`.
     async fn answer(&self, peer: SocketAddr, ex: &Exchange, p: &Packet) {
         let bytes = encode(p);
-        self.remember(peer, ex.mid, bytes.clone());
+        self.remember(peer, ex.mid, &bytes);
         self.send(&bytes, peer).await;
     }
 
@@ -475,8 +475,8 @@ async fn maintenance(shared: Arc<Shared>) {
         metrics::gauge!("coap_dedup_entries").set(size as f64);
         if last_reload.elapsed() >= shared.config.credential_refresh {
             last_reload = Instant::now();
-            if let Err(e) = shared.credentials.reload(shared.service.store()).await {
-                tracing::warn!(error = %e, "credential reload failed");
+            if let Err(e) = shared.credentials.refresh(shared.service.store()).await {
+                tracing::warn!(error = %e, "credential refresh failed");
             }
         }
     }

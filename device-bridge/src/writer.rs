@@ -91,7 +91,7 @@ async fn acknowledge(
             diagnostic(&job.ex, shared.next_mid(), code, msg)
         };
         let bytes = encode(&packet);
-        shared.remember(job.peer, job.ex.mid, bytes.clone());
+        shared.remember(job.peer, job.ex.mid, &bytes);
         shared.send(&bytes, job.peer).await;
     }
 }

@@ -3,6 +3,12 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: the bridge allocates per datagram and per row,
+/// and glibc's allocator showed up as a sixth of the server's CPU under load
+/// (docs/benchmarks.md, "CoAP bridge").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = server::cli::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -64,6 +64,14 @@ pub struct CredentialInfo {
     pub revoked_at: Option<Millis>,
 }
 
+fn key_hash_from_row(r: &sqlx::any::AnyRow) -> Result<KeyHash, StoreError> {
+    let hex_hash: String = r.try_get("key_hash")?;
+    let mut buf = [0u8; 32];
+    hex::decode_to_slice(&hex_hash, &mut buf)
+        .map_err(|e| StoreError::Corrupt(format!("key hash: {e}")))?;
+    Ok(KeyHash(buf))
+}
+
 impl Store {
     /// Issues a new credential for `pile`, replacing (rotating) any existing one.
     pub async fn issue_credential(&self, pile: PileId) -> Result<IssuedCredential, StoreError> {
@@ -82,10 +90,10 @@ impl Store {
         }
         let at = now().0;
         sqlx::query(
-            "INSERT INTO device_credentials (pile_id, key_hash, fingerprint, issued_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (pile_id) DO UPDATE SET \
+            "INSERT INTO device_credentials (pile_id, key_hash, fingerprint, issued_at, revoked_at, \
+             changed_at) VALUES ($1, $2, $3, $4, NULL, $4) ON CONFLICT (pile_id) DO UPDATE SET \
              key_hash = excluded.key_hash, fingerprint = excluded.fingerprint, \
-             issued_at = excluded.issued_at, revoked_at = NULL",
+             issued_at = excluded.issued_at, revoked_at = NULL, changed_at = excluded.changed_at",
         )
         .bind(pile.0)
         .bind(hex::encode(hash.0))
@@ -116,7 +124,8 @@ impl Store {
     /// Revokes `pile`'s credential: its reports are refused from then on.
     pub async fn revoke_credential(&self, pile: PileId) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE device_credentials SET revoked_at = $1 WHERE pile_id = $2 AND revoked_at IS NULL",
+            "UPDATE device_credentials SET revoked_at = $1, changed_at = $1 \
+             WHERE pile_id = $2 AND revoked_at IS NULL",
         )
         .bind(now().0)
         .bind(pile.0)
@@ -128,6 +137,30 @@ impl Store {
         Ok(())
     }
 
+    /// Credentials issued, rotated or revoked at or after `since`: the pile's current key
+    /// hash, or `None` when it has no active credential any more. Cheap whatever the fleet's
+    /// size (index on `changed_at`), so caches can poll it often.
+    pub async fn credential_changes(
+        &self,
+        since: Millis,
+    ) -> Result<Vec<(PileId, Option<KeyHash>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT pile_id, key_hash, revoked_at FROM device_credentials WHERE changed_at >= $1",
+        )
+        .bind(since.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let pile = PileId(r.try_get("pile_id")?);
+                if r.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+                    return Ok((pile, None));
+                }
+                Ok((pile, Some(key_hash_from_row(r)?)))
+            })
+            .collect()
+    }
+
     /// The current key hash of every pile with an active credential.
     pub async fn active_key_hashes(&self) -> Result<Vec<(PileId, KeyHash)>, StoreError> {
         let rows = sqlx::query(
@@ -136,13 +169,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                let hex_hash: String = r.try_get("key_hash")?;
-                let mut buf = [0u8; 32];
-                hex::decode_to_slice(&hex_hash, &mut buf)
-                    .map_err(|e| StoreError::Corrupt(format!("key hash: {e}")))?;
-                Ok((PileId(r.try_get("pile_id")?), KeyHash(buf)))
-            })
+            .map(|r| Ok((PileId(r.try_get("pile_id")?), key_hash_from_row(r)?)))
             .collect()
     }
 

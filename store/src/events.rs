@@ -1,6 +1,7 @@
-//! The append-only event log: every state change with its cause.
+//! The append-only event log: every state change with its cause. The reports themselves are
+//! in the journal (`report_log`); [`Store::recent_events`] shows both.
 
-use crate::{Store, StoreError};
+use crate::{report_log::LoggedReport, Backend, Store, StoreError};
 use domain::{Millis, PileId, ReservationId, SiteId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -10,7 +11,7 @@ use sqlx::{Any, Row, Transaction};
 pub struct NewEvent {
     /// When it happened.
     pub at: Millis,
-    /// What happened (`report`, `bay_changed`, `pile_state_changed`, `bay_stale`, ...).
+    /// What happened (`bay_changed`, `pile_state_changed`, `bay_stale`, ...).
     pub kind: &'static str,
     /// Site concerned.
     pub site: Option<SiteId>,
@@ -20,8 +21,6 @@ pub struct NewEvent {
     pub reservation: Option<ReservationId>,
     /// User concerned.
     pub user: Option<UserId>,
-    /// The report's sequence number, for `report` events (unique per pile).
-    pub report_seq: Option<i64>,
     /// What caused it: `report:<seq>`, `timer`, `user:<id>`, `admin`, ...
     pub cause: String,
     /// Details.
@@ -51,29 +50,23 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
-/// Appends `e` inside `tx`. Returns false when it is a report already recorded (same pile
-/// and sequence number), which makes applying a report idempotent.
+/// Appends `e` inside `tx`.
 pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     e: &NewEvent,
-) -> Result<bool, StoreError> {
-    let sql = format!("{INSERT_EVENTS} {} ON CONFLICT DO NOTHING", placeholders(0));
-    let done = bind_event(sqlx::query(&sql), e).execute(&mut **tx).await?;
-    Ok(done.rows_affected() == 1)
+) -> Result<(), StoreError> {
+    // One row: numbered placeholders, which both backends accept.
+    let sql = crate::multi_row_insert(Backend::Postgres, INSERT_EVENTS, EVENT_PARAMS, 1);
+    bind_event(sqlx::query(&sql), e).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// The columns every event insert writes, in [`bind_event`]'s order.
 const INSERT_EVENTS: &str = "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, \
-     user_id, report_seq, cause, data) VALUES";
+     user_id, cause, data) VALUES ";
 
 /// Parameters per event row.
-const EVENT_PARAMS: usize = 9;
-
-/// `($n+1, …, $n+9)` for the event row whose parameters start after `n`.
-fn placeholders(n: usize) -> String {
-    let params: Vec<String> = (1..=EVENT_PARAMS).map(|k| format!("${}", n + k)).collect();
-    format!("({})", params.join(", "))
-}
+const EVENT_PARAMS: usize = 8;
 
 /// Binds `e`'s values, in [`INSERT_EVENTS`]' column order.
 fn bind_event<'q>(
@@ -86,32 +79,57 @@ fn bind_event<'q>(
         .bind(e.pile.map(|x| x.0))
         .bind(e.reservation.map(|x| x.0))
         .bind(e.user.map(|x| x.0))
-        .bind(e.report_seq)
         .bind(e.cause.clone())
         .bind(e.data.to_string())
 }
 
-/// Event rows per multi-row `INSERT` (far below SQLite's and PostgreSQL's limits on bound
-/// parameters).
-const INSERT_CHUNK: usize = 200;
-
-/// Appends `events` inside `tx`, in order, many rows per statement. Reports already recorded
-/// (same pile and sequence number) are skipped, as in [`insert_event`].
+/// Appends `events` inside `tx`, in order, many rows per statement.
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     events: &[NewEvent],
 ) -> Result<(), StoreError> {
-    for chunk in events.chunks(INSERT_CHUNK) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| placeholders(i * EVENT_PARAMS))
-            .collect();
-        let sql = format!("{INSERT_EVENTS} {} ON CONFLICT DO NOTHING", rows.join(", "));
+    let mut rest = events;
+    for size in crate::chunk_sizes(events.len(), crate::MAX_ROWS_PER_STATEMENT) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let sql = crate::multi_row_insert(backend, INSERT_EVENTS, EVENT_PARAMS, size);
         let q = chunk
             .iter()
             .fold(sqlx::query(&sql), |q, e| bind_event(q, e));
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+impl From<LoggedReport> for Event {
+    /// A journal entry in the event log's shape (its `id` is its position in the journal).
+    fn from(r: LoggedReport) -> Self {
+        let mut data = serde_json::json!({
+            "seq": r.seq,
+            "bay": r.occupancy,
+            "pile": r.pile_state,
+            "from": r.peer,
+            "applied": r.applied,
+        });
+        if let Some(b) = r.battery {
+            data["bat"] = b.into();
+        }
+        if let Some(q) = r.quality {
+            data["q"] = q.into();
+        }
+        Event {
+            id: r.id,
+            at: r.at,
+            kind: "report".into(),
+            site: None,
+            pile: Some(r.pile),
+            reservation: None,
+            user: None,
+            cause: format!("report:{}", r.seq),
+            data,
+        }
+    }
 }
 
 impl Store {
@@ -123,8 +141,47 @@ impl Store {
         Ok(())
     }
 
-    /// The newest events, optionally for one pile, newest first.
+    /// The newest events, optionally for one pile, newest first: state changes and the
+    /// reports of the journal (kind `report`) together.
     pub async fn recent_events(
+        &self,
+        pile: Option<PileId>,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut events = self.recent_changes(pile, limit).await?;
+        let reports = match pile {
+            Some(p) => {
+                self.pile_reports(p, Millis(i64::MIN), usize::try_from(limit).unwrap_or(0))
+                    .await?
+            }
+            None => self.latest_reports(limit).await?,
+        };
+        let site: Option<i64> = match pile {
+            Some(p) if !reports.is_empty() => {
+                sqlx::query_scalar("SELECT site_id FROM piles WHERE id = $1")
+                    .bind(p.0)
+                    .fetch_optional(self.pool())
+                    .await?
+            }
+            _ => None,
+        };
+        events.extend(reports.into_iter().map(|r| Event {
+            site: site.map(SiteId),
+            ..Event::from(r)
+        }));
+        // Newest first; a report comes after (below) the changes it caused.
+        events.sort_by(|a, b| {
+            b.at.cmp(&a.at)
+                .then_with(|| (a.kind == "report").cmp(&(b.kind == "report")))
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        events.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(events)
+    }
+
+    /// The newest state changes (everything in the event log but the reports themselves),
+    /// optionally for one pile, newest first.
+    pub async fn recent_changes(
         &self,
         pile: Option<PileId>,
         limit: i64,

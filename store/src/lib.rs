@@ -10,6 +10,7 @@ pub mod holds;
 pub mod meta;
 pub mod piles;
 pub mod provision;
+pub mod report_log;
 pub mod reports;
 pub mod reservations;
 pub mod search;
@@ -154,6 +155,50 @@ pub(crate) fn join_ids(ids: impl Iterator<Item = i64>) -> String {
     ids.map(|id| id.to_string()).collect::<Vec<_>>().join(",")
 }
 
+/// `prefix` followed by `rows` groups of `cols` parameters: `?` on SQLite (sqlx looks each
+/// `$n` up by name there, which is quadratic in the number of parameters), `$n` on PostgreSQL.
+pub(crate) fn multi_row_insert(backend: Backend, prefix: &str, cols: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * cols * 6);
+    sql.push_str(prefix);
+    if backend == Backend::Sqlite {
+        let row = format!("({})", vec!["?"; cols].join(","));
+        sql.push_str(&vec![row; rows].join(","));
+        return sql;
+    }
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push('$');
+            sql.push_str(&(r * cols + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Most rows one multi-row statement writes (far below both backends' parameter limits).
+pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 256;
+
+/// Splits `n` rows into statements of at most `max` rows: full ones, then powers of two
+/// for the rest, so a connection prepares a handful of statement shapes, not one per size.
+pub(crate) fn chunk_sizes(n: usize, max: usize) -> impl Iterator<Item = usize> {
+    let max = max.max(1);
+    let full = n / max;
+    let rest = n % max;
+    std::iter::repeat_n(max, full).chain(
+        (0..usize::BITS)
+            .rev()
+            .map(|b| 1usize << b)
+            .filter(move |bit| rest & bit != 0),
+    )
+}
+
 /// `sqlite:path` → ensures the folder exists and asks sqlx to create the file.
 fn prepare_sqlite_file(url: &str) -> Result<String, StoreError> {
     let rest = url
@@ -205,6 +250,29 @@ pub fn now() -> domain::Millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_row_by_row() {
+        assert_eq!(
+            multi_row_insert(Backend::Postgres, "INSERT INTO t (a, b) VALUES ", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
+        assert_eq!(
+            multi_row_insert(Backend::Sqlite, "INSERT INTO t (a, b) VALUES ", 2, 2),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
+        );
+    }
+
+    #[test]
+    fn chunks_are_full_then_powers_of_two() {
+        assert_eq!(chunk_sizes(0, 256).count(), 0);
+        assert_eq!(
+            chunk_sizes(600, 256).collect::<Vec<_>>(),
+            [256, 256, 64, 16, 8]
+        );
+        assert_eq!(chunk_sizes(7, 4).collect::<Vec<_>>(), [4, 2, 1]);
+        assert_eq!(chunk_sizes(999, 256).sum::<usize>(), 999);
+    }
 
     #[test]
     fn backend_from_url() {

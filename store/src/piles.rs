@@ -93,9 +93,10 @@ pub(crate) const PILE_VIEW_SELECT: &str =
      p.connector, p.max_kw, p.price_text, p.heartbeat_secs, b.sensor, \
      p.enabled * s.enabled AS enabled, s.freshness_secs AS site_freshness, \
      (SELECT COUNT(*) FROM reservations r WHERE r.pile_id = p.id AND r.status = 'held') AS held, \
-     b.last_seq, b.last_report_at, b.pile_state, b.occupancy, b.occupancy_since, b.last_flip_at, \
-     b.rapid_flips, b.flapping, b.battery, b.quality, b.last_addr \
-     FROM piles p JOIN sites s ON s.id = p.site_id JOIN bays b ON b.pile_id = p.id";
+     bs.last_seq, bs.last_report_at, b.pile_state, b.occupancy, b.occupancy_since, b.last_flip_at, \
+     b.rapid_flips, b.flapping, bs.battery, bs.quality, b.last_addr \
+     FROM piles p JOIN sites s ON s.id = p.site_id JOIN bays b ON b.pile_id = p.id \
+     JOIN bay_seen bs ON bs.pile_id = p.id";
 
 pub(crate) fn telemetry_from_row(r: &sqlx::any::AnyRow) -> Result<BayTelemetry, StoreError> {
     let corrupt = |e: domain::pile::UnknownValue| StoreError::Corrupt(e.to_string());
@@ -225,6 +226,10 @@ pub(crate) async fn insert_pile(
     sqlx::query("INSERT INTO bays (pile_id, sensor) VALUES ($1, $2)")
         .bind(id)
         .bind(&p.sensor)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO bay_seen (pile_id) VALUES ($1)")
+        .bind(id)
         .execute(&mut **tx)
         .await?;
     Ok(PileId(id))

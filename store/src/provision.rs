@@ -56,7 +56,6 @@ impl Store {
         heartbeat_secs: i64,
     ) -> Result<ProvisionedFleet, StoreError> {
         let at = now().0;
-        let sqlite = self.backend() == crate::Backend::Sqlite;
         let mut tx = self.begin_write().await?;
         let site: i64 = sqlx::query_scalar(
             "INSERT INTO sites (name, address, lat, lon, created_at) \
@@ -72,8 +71,8 @@ impl Store {
 
         let codes: Vec<String> = (1..=count).map(|n| format!("{code_prefix}-{n}")).collect();
         for chunk in codes.chunks(CHUNK) {
-            let sql = multi_row_insert(
-                sqlite,
+            let sql = crate::multi_row_insert(
+                self.backend,
                 "INSERT INTO piles (site_id, code, connector, max_kw, price_text, heartbeat_secs, \
                  created_at) VALUES ",
                 7,
@@ -100,6 +99,10 @@ impl Store {
         .bind(site)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO bay_seen (pile_id) SELECT id FROM piles WHERE site_id = $1")
+            .bind(site)
+            .execute(&mut *tx)
+            .await?;
 
         let ids: HashMap<String, i64> =
             sqlx::query("SELECT id, code FROM piles WHERE site_id = $1")
@@ -121,10 +124,11 @@ impl Store {
             piles.push((PileId(id), hex::encode(bytes)));
         }
         for chunk in piles.chunks(CHUNK) {
-            let sql = multi_row_insert(
-                sqlite,
-                "INSERT INTO device_credentials (pile_id, key_hash, fingerprint, issued_at) VALUES ",
-                4,
+            let sql = crate::multi_row_insert(
+                self.backend,
+                "INSERT INTO device_credentials (pile_id, key_hash, fingerprint, issued_at, \
+                 changed_at) VALUES ",
+                5,
                 chunk.len(),
             );
             let mut q = sqlx::query(&sql);
@@ -134,6 +138,7 @@ impl Store {
                     .bind(pile.0)
                     .bind(hex::encode(hash.0))
                     .bind(hex::encode(&hash.0[..4]))
+                    .bind(at)
                     .bind(at);
             }
             q.execute(&mut *tx).await?;
@@ -157,12 +162,12 @@ impl Store {
         })
     }
 
-    /// Per pile, the `report` events whose sequence number is at least `base`.
+    /// Per pile, the journal's reports whose sequence number is at least `base`.
     pub async fn report_tallies_since(&self, base: i64) -> Result<Vec<ReportTally>, StoreError> {
         let rows = sqlx::query(
-            "SELECT pile_id, COUNT(*) AS n, COUNT(DISTINCT report_seq) AS d, \
-             CAST(SUM(report_seq - $1) AS BIGINT) AS s, MAX(report_seq) AS m \
-             FROM events WHERE kind = 'report' AND report_seq >= $1 GROUP BY pile_id",
+            "SELECT pile_id, COUNT(*) AS n, COUNT(DISTINCT seq) AS d, \
+             CAST(SUM(seq - $1) AS BIGINT) AS s, MAX(seq) AS m \
+             FROM report_log WHERE seq >= $1 GROUP BY pile_id",
         )
         .bind(base)
         .fetch_all(self.pool())
@@ -180,62 +185,41 @@ impl Store {
             .collect()
     }
 
-    /// The sequence numbers of `pile`'s `report` events that are at least `base`, in order.
+    /// The sequence numbers of `pile`'s journal entries that are at least `base`, in order
+    /// (a walk down the pile's chain, which falls in sequence number).
     pub async fn report_seqs_since(&self, pile: PileId, base: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT report_seq FROM events WHERE kind = 'report' AND pile_id = $1 \
-             AND report_seq >= $2 ORDER BY report_seq",
-        )
-        .bind(pile.0)
-        .bind(base)
-        .fetch_all(self.pool())
-        .await?)
-    }
-}
-
-/// `prefix` followed by `rows` groups of `cols` parameters: `?` on SQLite (sqlx looks each
-/// `$n` up by name there, which is quadratic in the number of parameters), `$n` on PostgreSQL.
-fn multi_row_insert(sqlite: bool, prefix: &str, cols: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(prefix.len() + rows * cols * 6);
-    sql.push_str(prefix);
-    if sqlite {
-        let row = format!("({})", vec!["?"; cols].join(","));
-        sql.push_str(&vec![row; rows].join(","));
-        return sql;
-    }
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                sql.push(',');
+        let mut conn = self.pool().acquire().await?;
+        let mut next: Option<i64> =
+            sqlx::query_scalar("SELECT last_log_id FROM bay_seen WHERE pile_id = $1")
+                .bind(pile.0)
+                .fetch_optional(&mut *conn)
+                .await?
+                .flatten();
+        let mut seqs = Vec::new();
+        while let Some(id) = next {
+            let Some(row) = sqlx::query("SELECT seq, prev_id FROM report_log WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                break;
+            };
+            let seq: i64 = row.try_get("seq")?;
+            if seq < base {
+                break;
             }
-            sql.push('$');
-            sql.push_str(&(r * cols + c + 1).to_string());
+            seqs.push(seq);
+            next = row.try_get("prev_id")?;
         }
-        sql.push(')');
+        seqs.reverse();
+        Ok(seqs)
     }
-    sql
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_row_by_row() {
-        assert_eq!(
-            multi_row_insert(false, "INSERT INTO t (a, b) VALUES ", 2, 2),
-            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
-        );
-        assert_eq!(
-            multi_row_insert(true, "INSERT INTO t (a, b) VALUES ", 2, 2),
-            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
-        );
-    }
 
     #[cfg(feature = "testing")]
     async fn fleet_is_provisioned_and_tallied(store: Store) {

@@ -1,16 +1,13 @@
 //! Applying pile reports: many at once, in one transaction (group commit), idempotent on
-//! (pile, sequence number), never letting an older report overwrite newer state.
+//! (pile, sequence number), never letting an older report overwrite newer state. Why the
+//! writes are split the way they are: migrations/sqlite/0005_report_log.sql.
 
 use crate::{
     events::{insert_events, NewEvent},
     piles::telemetry_from_row,
-    Store, StoreError,
+    report_log, Backend, Store, StoreError,
 };
-use domain::{
-    availability::{default_freshness_secs, offline_secs},
-    report::RawReport,
-    BayTelemetry, Millis, PileId, ReadingChange, Report, SiteId,
-};
+use domain::{BayTelemetry, Millis, PileId, ReadingChange, Report, SiteId};
 use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 
@@ -39,7 +36,8 @@ pub enum Applied {
         /// The bay was stale or the pile offline before this report.
         revived: bool,
     },
-    /// Recorded, but an equal or newer sequence number was already applied: state unchanged.
+    /// Older than the pile's last applied report (late or reordered): journaled as not
+    /// applied, state unchanged.
     OutOfOrder,
     /// This (pile, seq) was recorded before: nothing done.
     Duplicate,
@@ -47,36 +45,66 @@ pub enum Applied {
     UnknownPile,
 }
 
+/// What the first pass of [`Store::apply_reports`] decided about a report.
+enum Fate {
+    /// Nothing to write.
+    Decided(Applied),
+    /// Not seen before: journaled, and applied unless older than the pile's last report.
+    New,
+}
+
 struct Loaded {
     site: SiteId,
     telemetry: BayTelemetry,
-    freshness_secs: i64,
-    offline_secs: i64,
+    /// The bay was stale or the pile offline.
     silent: bool,
-    dirty: Option<(Millis, String)>,
+    last_addr: Option<String>,
+    /// Head of the pile's journal chain.
+    last_log_id: Option<i64>,
+    /// A report was journaled: `bay_seen` is written.
+    seen: bool,
+    /// The bay's state, the flags or the peer changed: `bays` is written too.
+    bay_changed: bool,
 }
 
 /// The columns a report needs, for `WHERE b.pile_id IN (...)`.
-const LOAD_SELECT: &str = "SELECT b.pile_id, p.site_id, p.heartbeat_secs, \
-     s.freshness_secs AS site_freshness, b.last_seq, b.last_report_at, b.pile_state, \
-     b.occupancy, b.occupancy_since, b.last_flip_at, b.rapid_flips, b.flapping, b.battery, \
-     b.quality, b.stale + b.offline AS silent \
-     FROM bays b JOIN piles p ON p.id = b.pile_id JOIN sites s ON s.id = p.site_id";
+const LOAD_SELECT: &str =
+    "SELECT b.pile_id, p.site_id, bs.last_seq, bs.last_report_at, b.pile_state, \
+     b.occupancy, b.occupancy_since, b.last_flip_at, b.rapid_flips, b.flapping, bs.battery, \
+     bs.quality, b.stale + b.offline AS silent, b.last_addr, bs.last_log_id \
+     FROM bays b JOIN bay_seen bs ON bs.pile_id = b.pile_id JOIN piles p ON p.id = b.pile_id";
 
 /// Piles looked up per statement.
 const LOAD_CHUNK: usize = 500;
 
+/// Journal entries a duplicate check walks back at most before calling a report older than
+/// what the journal keeps in reach (it is ignored either way; only the answer's words differ).
+const DUPLICATE_WALK: usize = 64;
+
 /// The bays of `piles` (unknown piles are simply absent), a few statements for a whole batch.
+/// On PostgreSQL the rows stay locked until the commit, in pile order, so that two bridge
+/// instances never apply reports of the same pile at once.
 async fn load_many(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     piles: &[PileId],
 ) -> Result<HashMap<PileId, Loaded>, StoreError> {
+    // The ids travel as one JSON array parameter, so the statement text never changes and
+    // each connection prepares it once.
+    let sql = match backend {
+        Backend::Sqlite => {
+            format!("{LOAD_SELECT} WHERE b.pile_id IN (SELECT value FROM json_each($1))")
+        }
+        Backend::Postgres => format!(
+            "{LOAD_SELECT} WHERE b.pile_id IN \
+             (SELECT value::BIGINT FROM json_array_elements_text($1::JSON)) \
+             ORDER BY b.pile_id FOR UPDATE OF bs"
+        ),
+    };
     let mut out = HashMap::with_capacity(piles.len());
     for chunk in piles.chunks(LOAD_CHUNK) {
-        let ids = crate::join_ids(chunk.iter().map(|p| p.0));
-        let rows = sqlx::query(&format!("{LOAD_SELECT} WHERE b.pile_id IN ({ids})"))
-            .fetch_all(&mut **tx)
-            .await?;
+        let ids = format!("[{}]", crate::join_ids(chunk.iter().map(|p| p.0)));
+        let rows = sqlx::query(&sql).bind(ids).fetch_all(&mut **tx).await?;
         for r in &rows {
             out.insert(PileId(r.try_get("pile_id")?), loaded_from_row(r)?);
         }
@@ -85,62 +113,100 @@ async fn load_many(
 }
 
 fn loaded_from_row(r: &sqlx::any::AnyRow) -> Result<Loaded, StoreError> {
-    let heartbeat: i64 = r.try_get("heartbeat_secs")?;
-    let freshness_secs = r
-        .try_get::<Option<i64>, _>("site_freshness")?
-        .unwrap_or_else(|| default_freshness_secs(heartbeat));
     Ok(Loaded {
         site: SiteId(r.try_get("site_id")?),
         telemetry: telemetry_from_row(r)?,
-        freshness_secs,
-        offline_secs: offline_secs(heartbeat).max(freshness_secs),
         silent: r.try_get::<i64, _>("silent")? != 0,
-        dirty: None,
+        last_addr: r.try_get("last_addr")?,
+        last_log_id: r.try_get("last_log_id")?,
+        seen: false,
+        bay_changed: false,
     })
 }
 
-/// Whether the event log already has this report.
-async fn already_recorded(
-    tx: &mut Transaction<'_, Any>,
-    pile: PileId,
-    seq: i64,
-) -> Result<bool, StoreError> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE pile_id = $1 AND report_seq = $2")
-            .bind(pile.0)
-            .bind(seq)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok(n > 0)
+/// Whether `next` differs from `before` in what the `bays` row keeps.
+fn bay_state_differs(before: &BayTelemetry, next: &BayTelemetry) -> bool {
+    before.pile_state != next.pile_state
+        || before.occupancy != next.occupancy
+        || before.occupancy_since != next.occupancy_since
+        || before.last_flip_at != next.last_flip_at
+        || before.rapid_flips != next.rapid_flips
+        || before.flapping != next.flapping
 }
 
-async fn save(tx: &mut Transaction<'_, Any>, pile: PileId, l: &Loaded) -> Result<(), StoreError> {
-    let Some((at, from)) = &l.dirty else {
-        return Ok(());
-    };
-    let t = &l.telemetry;
-    sqlx::query(
-        "UPDATE bays SET last_seq = $1, last_report_at = $2, pile_state = $3, occupancy = $4, \
-         occupancy_since = $5, last_flip_at = $6, rapid_flips = $7, flapping = $8, battery = $9, \
-         quality = $10, last_addr = $11, stale = 0, stale_at = $12, offline = 0, offline_at = $13 \
-         WHERE pile_id = $14 AND (last_seq IS NULL OR last_seq < $1)",
-    )
-    .bind(t.last_seq)
-    .bind(t.last_report_at.map(|m| m.0))
-    .bind(t.pile_state.map(|s| s.as_str()))
-    .bind(t.occupancy.as_str())
-    .bind(t.occupancy_since.map(|m| m.0))
-    .bind(t.last_flip_at.map(|m| m.0))
-    .bind(t.rapid_flips)
-    .bind(i64::from(t.flapping))
-    .bind(t.battery.map(i64::from))
-    .bind(t.quality.map(i64::from))
-    .bind(from)
-    .bind(at.plus_secs(l.freshness_secs).0)
-    .bind(at.plus_secs(l.offline_secs).0)
-    .bind(pile.0)
-    .execute(&mut **tx)
-    .await?;
+/// `bay_seen`: what every applied report writes.
+const SEEN_INSERT: &str = "INSERT INTO bay_seen (pile_id, last_seq, last_report_at, battery, \
+     quality, last_log_id) VALUES ";
+const SEEN_PARAMS: usize = 6;
+/// Every row exists (the batch loaded it), so the upsert always updates, by primary key,
+/// many rows per statement, and never moves a bay back to an older sequence number (a late
+/// report moves only the chain's head).
+const SEEN_UPSERT: &str = " ON CONFLICT (pile_id) DO UPDATE SET last_seq = excluded.last_seq, \
+     last_report_at = excluded.last_report_at, battery = excluded.battery, \
+     quality = excluded.quality, last_log_id = excluded.last_log_id \
+     WHERE bay_seen.last_seq IS NULL OR bay_seen.last_seq <= excluded.last_seq";
+
+/// `bays`: written only when the bay's state, its flags or its peer changed.
+const BAY_INSERT: &str = "INSERT INTO bays (pile_id, pile_state, occupancy, occupancy_since, \
+     last_flip_at, rapid_flips, flapping, last_addr, stale, offline) VALUES ";
+const BAY_PARAMS: usize = 10;
+const BAY_UPSERT: &str = " ON CONFLICT (pile_id) DO UPDATE SET pile_state = excluded.pile_state, \
+     occupancy = excluded.occupancy, occupancy_since = excluded.occupancy_since, \
+     last_flip_at = excluded.last_flip_at, rapid_flips = excluded.rapid_flips, \
+     flapping = excluded.flapping, last_addr = excluded.last_addr, stale = 0, offline = 0";
+
+/// Writes the rows a batch changed: a few statements for the whole batch.
+async fn save_many(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    piles: &HashMap<PileId, Loaded>,
+) -> Result<(), StoreError> {
+    let mut seen: Vec<(PileId, &Loaded)> = piles
+        .iter()
+        .filter(|(_, l)| l.seen)
+        .map(|(p, l)| (*p, l))
+        .collect();
+    // A stable order: concurrent writers (PostgreSQL) touch rows in the same order.
+    seen.sort_unstable_by_key(|d| d.0);
+    let mut rest = &seen[..];
+    for size in crate::chunk_sizes(seen.len(), crate::MAX_ROWS_PER_STATEMENT) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let mut sql = crate::multi_row_insert(backend, SEEN_INSERT, SEEN_PARAMS, size);
+        sql.push_str(SEEN_UPSERT);
+        let q = chunk.iter().fold(sqlx::query(&sql), |q, (pile, l)| {
+            let t = &l.telemetry;
+            q.bind(pile.0)
+                .bind(t.last_seq)
+                .bind(t.last_report_at.map(|m| m.0))
+                .bind(t.battery.map(i64::from))
+                .bind(t.quality.map(i64::from))
+                .bind(l.last_log_id)
+        });
+        q.execute(&mut **tx).await?;
+    }
+    let changed: Vec<&(PileId, &Loaded)> = seen.iter().filter(|(_, l)| l.bay_changed).collect();
+    let mut rest = &changed[..];
+    for size in crate::chunk_sizes(changed.len(), crate::MAX_ROWS_PER_STATEMENT) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let mut sql = crate::multi_row_insert(backend, BAY_INSERT, BAY_PARAMS, size);
+        sql.push_str(BAY_UPSERT);
+        let q = chunk.iter().fold(sqlx::query(&sql), |q, (pile, l)| {
+            let t = &l.telemetry;
+            q.bind(pile.0)
+                .bind(t.pile_state.map(|s| s.as_str()))
+                .bind(t.occupancy.as_str())
+                .bind(t.occupancy_since.map(|m| m.0))
+                .bind(t.last_flip_at.map(|m| m.0))
+                .bind(t.rapid_flips)
+                .bind(i64::from(t.flapping))
+                .bind(l.last_addr.clone())
+                .bind(0_i64)
+                .bind(0_i64)
+        });
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -183,6 +249,12 @@ fn change_events(r: &IncomingReport, site: SiteId, c: &ReadingChange) -> Vec<New
 impl Store {
     /// Applies `batch` in one transaction and says what became of each report, in order.
     /// Either every report of the batch is durably recorded, or (on error) none is.
+    ///
+    /// A report not seen before is appended to the journal (`report_log`). When its sequence
+    /// number is above the pile's last one it is applied: it refreshes `bay_seen` and, when
+    /// the bay's state changed, rewrites `bays` and adds change events; a late one changes no
+    /// state. A report seen before changes nothing, which makes the write idempotent on
+    /// (pile, sequence number).
     pub async fn apply_reports(
         &self,
         batch: &[IncomingReport],
@@ -192,62 +264,86 @@ impl Store {
         let mut wanted: Vec<PileId> = batch.iter().map(|r| r.pile).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut piles = load_many(&mut tx, &wanted).await?;
+        let mut piles = load_many(&mut tx, self.backend, &wanted).await?;
+        // First pass: which reports are new. Their journal ids are reserved in one go.
         let mut seen: HashSet<(PileId, i64)> = HashSet::with_capacity(batch.len());
-        let mut events = Vec::with_capacity(batch.len() + batch.len() / 8);
-        let mut out = Vec::with_capacity(batch.len());
+        let mut fates = Vec::with_capacity(batch.len());
         for r in batch {
-            let Some(l) = piles.get_mut(&r.pile) else {
+            let Some(l) = piles.get(&r.pile) else {
+                fates.push(Fate::Decided(Applied::UnknownPile));
+                continue;
+            };
+            let seq = r.report.seq;
+            let last = l.telemetry.last_seq;
+            let fate = if !seen.insert((r.pile, seq)) || last == Some(seq) {
+                Fate::Decided(Applied::Duplicate)
+            } else if last.is_some_and(|last| seq < last)
+                // Rare (the bridge's dedup cache answers most retransmissions): was this one
+                // recorded, or is it an older report arriving late?
+                && report_log::chain_has(&mut tx, l.last_log_id, seq, DUPLICATE_WALK).await?
+            {
+                Fate::Decided(Applied::Duplicate)
+            } else {
+                Fate::New
+            };
+            fates.push(fate);
+        }
+        let new = fates.iter().filter(|f| matches!(f, Fate::New)).count();
+        let mut ids = report_log::reserve_ids(&mut tx, self.backend, new)
+            .await?
+            .into_iter();
+        // Second pass, in arrival order: apply, journal, collect change events.
+        let mut entries = Vec::with_capacity(new);
+        let mut events = Vec::new();
+        let mut out = Vec::with_capacity(batch.len());
+        for (r, fate) in batch.iter().zip(fates) {
+            if let Fate::Decided(a) = fate {
+                out.push(a);
+                continue;
+            }
+            // New reports have a loaded pile and a reserved id each.
+            let (Some(l), Some(id)) = (piles.get_mut(&r.pile), ids.next()) else {
                 out.push(Applied::UnknownPile);
                 continue;
             };
-            // A recorded report either moved `last_seq` up to its own number or was older
-            // than it, and `last_seq` never goes down: so a report newer than `last_seq` was
-            // never recorded, and only the rare older-or-equal one is looked up.
-            let seq = r.report.seq;
-            let duplicate = !seen.insert((r.pile, seq))
-                || (l.telemetry.last_seq.is_some_and(|last| seq <= last)
-                    && already_recorded(&mut tx, r.pile, seq).await?);
-            if duplicate {
-                out.push(Applied::Duplicate);
-                continue;
-            }
             let mut next = l.telemetry.clone();
             let change = next.apply(&r.report, r.received_at, flap_window_ms);
-            let mut data = serde_json::to_value(RawReport::from(&r.report))
-                .unwrap_or_else(|_| serde_json::json!({}));
-            data["from"] = r.from.clone().into();
-            data["applied"] = (!change.out_of_order).into();
-            events.push(NewEvent {
+            let applied = !change.out_of_order;
+            entries.push(report_log::NewEntry {
+                id,
+                pile: r.pile,
+                seq: r.report.seq,
                 at: r.received_at,
-                kind: "report",
-                site: Some(l.site),
-                pile: Some(r.pile),
-                report_seq: Some(seq),
-                cause: format!("report:{seq}"),
-                data,
-                ..NewEvent::default()
+                occupancy: r.report.bay.occupancy().as_str(),
+                pile_state: r.report.pile.as_str(),
+                battery: r.report.battery,
+                quality: r.report.quality,
+                peer: &r.from,
+                applied,
+                prev: l.last_log_id,
             });
-            if change.out_of_order {
+            l.last_log_id = Some(id);
+            l.seen = true;
+            if !applied {
                 out.push(Applied::OutOfOrder);
                 continue;
             }
             events.extend(change_events(r, l.site, &change));
-            l.telemetry = next;
-            l.dirty = Some((r.received_at, r.from.clone()));
             let revived = std::mem::take(&mut l.silent);
+            l.bay_changed |= revived
+                || bay_state_differs(&l.telemetry, &next)
+                || l.last_addr.as_deref() != Some(r.from.as_str());
+            l.last_addr = Some(r.from.clone());
+            l.telemetry = next;
             out.push(Applied::Applied {
                 site: l.site,
                 change,
                 revived,
             });
         }
-        // The events in arrival order, many rows per statement (`ON CONFLICT DO NOTHING`
-        // stays as the guard against another bridge instance recording the same report).
-        insert_events(&mut tx, &events).await?;
-        for (pile, l) in &piles {
-            save(&mut tx, *pile, l).await?;
-        }
+        report_log::append(&mut tx, self.backend, &entries).await?;
+        insert_events(&mut tx, self.backend, &events).await?;
+        save_many(&mut tx, self.backend, &piles).await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -6,8 +6,10 @@
 //! - The area and the text are conditions on `sites` alone, answered from the `(lat, lon, …)`
 //!   indexes; the matching sites, each with its distance, are materialised once (`ss`).
 //! - Their piles come from `piles_search` and, when only idle piles are wanted, their bays
-//!   from the partial index `bays_idle` and their holds from `reservations_held_pile`: the
-//!   matching piles (`hits`) are found on indexes alone (migration `0002_search`). Only the
+//!   from the partial index `bays_idle`, the freshness of their last report from the narrow
+//!   `bay_seen` row (by primary key) and their holds from `reservations_held_pile`: the
+//!   matching piles (`hits`) are found without reading a wide row (migrations `0002_search`,
+//!   `0005_report_log`). Only the
 //!   page's piles are then read in full, through the same view as every other pile read.
 //! - Ordering uses an equirectangular approximation that needs no trigonometry in SQL (SQLite
 //!   has none by default): `Δlat² + (Δlon·cos φm)²` in degrees², where `cos φm` (cosine of the
@@ -382,13 +384,14 @@ impl Filters {
             // The one rule (domain::classify) in SQL; the site's switch is in `site_sql`.
             // `offline_secs >= freshness_secs`, so a fresh report also means online. Freshness
             // defaults to a linear function of the heartbeat, whose coefficients come from
-            // the domain. The three bay terms match the partial index `bays_idle`. The hold
+            // the domain. The three bay terms match the partial index `bays_idle`; the
+            // freshness is in the narrow `bay_seen` row. The hold
             // check names `b.pile_id` so that SQLite runs it only for bays that passed.
             let (slope, base) = freshness_coefficients();
             c.push(format!(
                 "b.pile_id = p.id AND p.enabled <> 0 AND b.pile_state = 'available' \
-                 AND b.occupancy = 'free' AND b.flapping = 0 \
-                 AND b.last_report_at >= {now} - 1000 * COALESCE(s.freshness_secs, {slope} * p.heartbeat_secs + {base}) \
+                 AND b.occupancy = 'free' AND b.flapping = 0 AND bs.pile_id = b.pile_id \
+                 AND bs.last_report_at >= {now} - 1000 * COALESCE(s.freshness_secs, {slope} * p.heartbeat_secs + {base}) \
                  AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.pile_id = b.pile_id AND r.status = 'held')",
                 now = a.i(now.0),
                 slope = a.i(slope),
@@ -403,7 +406,7 @@ impl Filters {
     /// say; PostgreSQL treats it as an inner join and plans freely.
     fn pile_from(&self) -> &'static str {
         if self.idle_at.is_some() {
-            "ss s CROSS JOIN piles p CROSS JOIN bays b"
+            "ss s CROSS JOIN piles p CROSS JOIN bays b CROSS JOIN bay_seen bs"
         } else {
             "ss s CROSS JOIN piles p"
         }

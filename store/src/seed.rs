@@ -46,7 +46,8 @@ impl Store {
     /// Number of bays currently marked stale.
     pub async fn count_stale_bays(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM bays WHERE stale = 1 AND last_report_at IS NOT NULL",
+            "SELECT COUNT(*) FROM bays b JOIN bay_seen bs ON bs.pile_id = b.pile_id \
+             WHERE b.stale = 1 AND bs.last_report_at IS NOT NULL",
         )
         .fetch_one(self.pool())
         .await?)

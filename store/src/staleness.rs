@@ -1,12 +1,20 @@
 //! Time-driven bay transitions, run by a worker on the server's clock: a bay silent past its
 //! freshness limit becomes stale (`unknown`), a pile silent past its offline limit goes
 //! offline, and a flapping bay that stayed quiet for a full window settles. Each is an event.
+//!
+//! Due bays are found by reads outside the write lock, so the bridge's commits never wait
+//! behind a fleet scan. The scan reads the narrow `bay_seen` rows and joins the rest only for
+//! bays silent longer than the smallest freshness limit in use, which in a healthy fleet is
+//! next to none. Each transition is then written with a guard (no report since the read).
 
 use crate::{
     events::{insert_event, NewEvent},
     Store, StoreError,
 };
-use domain::{Millis, PileId, SiteId};
+use domain::{
+    availability::{default_freshness_secs, offline_secs},
+    Millis, PileId, SiteId,
+};
 use sqlx::Row;
 
 /// A pile whose derived state changed in a sweep.
@@ -20,68 +28,165 @@ pub struct SweptPile {
     pub kind: &'static str,
 }
 
+/// Most transitions of one kind written per sweep (the next sweep takes the rest).
+const SWEEP_LIMIT: i64 = 5000;
+
+/// A transition found due by the read phase.
+struct Due {
+    pile: PileId,
+    site: SiteId,
+    kind: &'static str,
+    /// `bay_seen.last_report_at` when read (`None` for `bay_settled`, which needs no guard).
+    seen_at: Option<i64>,
+}
+
+/// SQL for a pile's freshness limit in seconds (the site's override, else the domain's
+/// default from the heartbeat), with `p` the pile and `s` its site.
+fn freshness_sql() -> String {
+    let base = default_freshness_secs(0);
+    let slope = default_freshness_secs(1) - base;
+    format!("COALESCE(s.freshness_secs, {slope} * p.heartbeat_secs + {base})")
+}
+
+/// SQL for a pile's offline limit in seconds: five heartbeats, never below its freshness.
+fn offline_sql() -> String {
+    let slope = offline_secs(1) - offline_secs(0);
+    let base = offline_secs(0);
+    let fresh = freshness_sql();
+    format!(
+        "CASE WHEN {slope} * p.heartbeat_secs + {base} > {fresh} \
+         THEN {slope} * p.heartbeat_secs + {base} ELSE {fresh} END"
+    )
+}
+
 impl Store {
+    /// The smallest freshness limit any pile can have now, in seconds: a lower bound that
+    /// lets the sweep skip every bay heard from more recently.
+    async fn min_freshness_secs(&self) -> Result<i64, StoreError> {
+        let sites: Option<i64> = sqlx::query_scalar("SELECT MIN(freshness_secs) FROM sites")
+            .fetch_one(self.pool())
+            .await?;
+        // `heartbeat_secs > 0`, and the default grows with the heartbeat.
+        let piles = default_freshness_secs(1);
+        Ok(sites.map_or(piles, |s| s.min(piles)))
+    }
+
+    async fn due_silent(
+        &self,
+        now: Millis,
+        floor: i64,
+        kind: &'static str,
+        flag: &str,
+        limit_sql: &str,
+    ) -> Result<Vec<Due>, StoreError> {
+        // `CROSS JOIN` keeps SQLite scanning `bay_seen` first; PostgreSQL plans freely.
+        let rows = sqlx::query(&format!(
+            "SELECT bs.pile_id, p.site_id, bs.last_report_at FROM bay_seen bs \
+             CROSS JOIN bays b CROSS JOIN piles p CROSS JOIN sites s \
+             WHERE bs.last_report_at <= $1 AND b.pile_id = bs.pile_id AND b.{flag} = 0 \
+             AND p.id = bs.pile_id AND s.id = p.site_id \
+             AND bs.last_report_at <= $2 - 1000 * ({limit_sql}) LIMIT $3"
+        ))
+        .bind(now.0 - floor * 1000)
+        .bind(now.0)
+        .bind(SWEEP_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Due {
+                    pile: PileId(r.try_get("pile_id")?),
+                    site: SiteId(r.try_get("site_id")?),
+                    kind,
+                    seen_at: Some(r.try_get("last_report_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn due_settled(&self, threshold: i64) -> Result<Vec<Due>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b.pile_id, p.site_id FROM bays b JOIN piles p ON p.id = b.pile_id \
+             WHERE b.flapping = 1 AND b.last_flip_at <= $1 LIMIT $2",
+        )
+        .bind(threshold)
+        .bind(SWEEP_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Due {
+                    pile: PileId(r.try_get("pile_id")?),
+                    site: SiteId(r.try_get("site_id")?),
+                    kind: "bay_settled",
+                    seen_at: None,
+                })
+            })
+            .collect()
+    }
+
     /// Applies every transition due at `now` and returns the piles it changed.
     pub async fn sweep(
         &self,
         now: Millis,
         flap_window_ms: i64,
     ) -> Result<Vec<SweptPile>, StoreError> {
+        let floor = self.min_freshness_secs().await?;
+        let settle_threshold = now.0 - flap_window_ms;
+        let mut due = self
+            .due_silent(now, floor, "bay_stale", "stale", &freshness_sql())
+            .await?;
+        due.extend(
+            self.due_silent(now, floor, "pile_offline", "offline", &offline_sql())
+                .await?,
+        );
+        due.extend(self.due_settled(settle_threshold).await?);
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let mut out = Vec::new();
-        let sweeps: [(&'static str, &str, &str); 3] = [
-            ("bay_stale", "b.stale = 0 AND b.stale_at <= $1", "stale = 1"),
-            (
-                "pile_offline",
-                "b.offline = 0 AND b.offline_at <= $1",
-                "offline = 1",
-            ),
-            (
-                "bay_settled",
-                "b.flapping = 1 AND b.last_flip_at <= $1",
-                "flapping = 0, rapid_flips = 0",
-            ),
-        ];
-        for (kind, due, set) in sweeps {
-            let threshold = if kind == "bay_settled" {
-                now.0 - flap_window_ms
-            } else {
-                now.0
-            };
-            let rows = sqlx::query(&format!(
-                "SELECT b.pile_id, p.site_id FROM bays b JOIN piles p ON p.id = b.pile_id WHERE {due} LIMIT 5000"
-            ))
-            .bind(threshold)
-            .fetch_all(&mut *tx)
-            .await?;
-            for r in rows {
-                let pile = PileId(r.try_get("pile_id")?);
-                let site = SiteId(r.try_get("site_id")?);
-                let guard = due.replace("b.", "");
-                let done = sqlx::query(&format!(
-                    "UPDATE bays SET {set} WHERE pile_id = $2 AND {guard}"
-                ))
-                .bind(threshold)
-                .bind(pile.0)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    continue;
-                }
-                insert_event(
-                    &mut tx,
-                    &NewEvent {
-                        at: now,
-                        kind,
-                        site: Some(site),
-                        pile: Some(pile),
-                        cause: "timer".into(),
-                        ..NewEvent::default()
-                    },
+        for d in due {
+            // Written only if the bay is still as read: not flagged yet and no report since.
+            let done = match d.kind {
+                "bay_settled" => sqlx::query(
+                    "UPDATE bays SET flapping = 0, rapid_flips = 0 \
+                     WHERE pile_id = $1 AND flapping = 1 AND last_flip_at <= $2",
                 )
-                .await?;
-                out.push(SweptPile { pile, site, kind });
+                .bind(d.pile.0)
+                .bind(settle_threshold),
+                kind => sqlx::query(if kind == "bay_stale" {
+                    "UPDATE bays SET stale = 1 WHERE pile_id = $1 AND stale = 0 \
+                     AND (SELECT last_report_at FROM bay_seen WHERE pile_id = $1) = $2"
+                } else {
+                    "UPDATE bays SET offline = 1 WHERE pile_id = $1 AND offline = 0 \
+                     AND (SELECT last_report_at FROM bay_seen WHERE pile_id = $1) = $2"
+                })
+                .bind(d.pile.0)
+                .bind(d.seen_at),
             }
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            insert_event(
+                &mut tx,
+                &NewEvent {
+                    at: now,
+                    kind: d.kind,
+                    site: Some(d.site),
+                    pile: Some(d.pile),
+                    cause: "timer".into(),
+                    ..NewEvent::default()
+                },
+            )
+            .await?;
+            out.push(SweptPile {
+                pile: d.pile,
+                site: d.site,
+                kind: d.kind,
+            });
         }
         tx.commit().await?;
         Ok(out)

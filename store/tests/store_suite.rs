@@ -315,6 +315,127 @@ async fn meta_values(store: Store) {
     store.ping().await.expect("ping");
 }
 
+async fn journal_keeps_every_report_chained_by_pile(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let other = site_and_pile(&store, "FT-2").await;
+    let t0 = store::now().0;
+    let free = |seq, at| incoming(pile, seq, BayReading::Free, PileState::Available, at);
+    // Interleave another pile's reports: the chain must skip them.
+    for seq in 1..=4 {
+        store
+            .apply_reports(
+                &[
+                    free(seq * 10, t0 + seq * 1000),
+                    incoming(other, seq, BayReading::Occupied, PileState::Charging, t0),
+                ],
+                10_000,
+            )
+            .await
+            .expect("apply");
+    }
+    // A late report (below the last, never seen) is journaled, not applied; its
+    // retransmission, and one of an applied report further back, are duplicates.
+    let res = store
+        .apply_reports(&[free(25, t0 + 5000)], 10_000)
+        .await
+        .expect("late");
+    assert_eq!(res, vec![Applied::OutOfOrder]);
+    let res = store
+        .apply_reports(&[free(25, t0 + 5001), free(20, t0 + 5002)], 10_000)
+        .await
+        .expect("again");
+    assert_eq!(res, vec![Applied::Duplicate, Applied::Duplicate]);
+    let view = store.pile(pile).await.expect("pile");
+    assert_eq!(view.telemetry.last_seq, Some(40));
+    assert_eq!(view.telemetry.last_report_at, Some(Millis(t0 + 4000)));
+
+    let all = store
+        .pile_reports(pile, Millis(0), 100)
+        .await
+        .expect("reports");
+    let seqs: Vec<i64> = all.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, [25, 40, 30, 20, 10], "newest first");
+    assert!(all.iter().all(|r| r.pile == pile));
+    assert_eq!(
+        all.iter().map(|r| r.applied).collect::<Vec<_>>(),
+        [false, true, true, true, true]
+    );
+    assert_eq!(all[1].battery, Some(90));
+    assert_eq!(all[1].peer, "127.0.0.1:40000");
+    let newest = store.pile_reports(pile, Millis(0), 2).await.expect("two");
+    assert_eq!(newest.iter().map(|r| r.seq).collect::<Vec<_>>(), [25, 40]);
+    let recent = store
+        .pile_reports(pile, Millis(t0 + 3000), 100)
+        .await
+        .expect("since");
+    assert_eq!(
+        recent.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [25, 40, 30]
+    );
+    let (times, before) = store
+        .pile_report_times(pile, Millis(t0 + 2000), Millis(t0 + 4000))
+        .await
+        .expect("times");
+    assert_eq!(times, [Millis(t0 + 2000), Millis(t0 + 3000)]);
+    assert_eq!(before, Some(Millis(t0 + 1000)));
+    assert_eq!(
+        store.report_seqs_since(pile, 20).await.expect("seqs"),
+        [20, 30, 40, 25]
+    );
+    let other_seqs: Vec<i64> = store
+        .pile_reports(other, Millis(0), 100)
+        .await
+        .expect("other")
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(other_seqs, [4, 3, 2, 1]);
+    let fleet = store.latest_reports(3).await.expect("fleet");
+    assert_eq!(fleet.len(), 3);
+    assert!(fleet.windows(2).all(|w| w[0].id > w[1].id));
+}
+
+async fn report_log_merges_into_the_event_log(store: Store) {
+    let pile = site_and_pile(&store, "FT-1").await;
+    let t0 = store::now().0;
+    store
+        .apply_reports(
+            &[
+                incoming(pile, 1, BayReading::Free, PileState::Available, t0),
+                incoming(pile, 2, BayReading::Free, PileState::Available, t0 + 10),
+                incoming(pile, 3, BayReading::Occupied, PileState::Available, t0 + 20),
+            ],
+            10_000,
+        )
+        .await
+        .expect("apply");
+    let events = store.recent_events(Some(pile), 50).await.expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    // Newest first; a change comes before the report that caused it.
+    assert_eq!(
+        kinds,
+        [
+            "bay_changed",
+            "report",
+            "report",
+            "pile_state_changed",
+            "bay_changed",
+            "report"
+        ],
+        "{events:?}"
+    );
+    assert_eq!(events[1].cause, "report:3");
+    assert_eq!(events[1].data["bay"], "occupied");
+    assert_eq!(events[1].data["applied"], true);
+    let changes = store.recent_changes(Some(pile), 50).await.expect("changes");
+    assert!(changes.iter().all(|e| e.kind != "report"));
+    assert_eq!(changes.len(), 3);
+    assert_eq!(
+        store.recent_events(Some(pile), 2).await.expect("two").len(),
+        2
+    );
+}
+
 backend_tests! {
     sites_and_piles => sites_and_piles_round_trip;
     duplicate_code => duplicate_pile_code_is_a_conflict;
@@ -324,4 +445,6 @@ backend_tests! {
     credentials => credentials_issue_rotate_revoke;
     users => users_hash_and_authenticate;
     meta => meta_values;
+    journal_chain => journal_keeps_every_report_chained_by_pile;
+    journal_in_event_log => report_log_merges_into_the_event_log;
 }

@@ -191,7 +191,7 @@ pub async fn pile_detail(id: i64) -> Result<PileInfo, ServerFnError> {
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     let events = svc
         .store()
-        .recent_events(Some(view.id), 1000)
+        .recent_changes(Some(view.id), 1000)
         .await
         .map_err(super::ctx::internal)?;
     let start = now.0 - TIMELINE_MS;

@@ -57,16 +57,10 @@ impl Store {
             .fetch_optional(self.pool())
             .await?
             .and_then(|d| to_of(&d));
-        let report_before: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(at) FROM events WHERE pile_id = $1 AND kind = 'report' AND at < $2",
-        )
-        .bind(pile.0)
-        .bind(from.0)
-        .fetch_one(self.pool())
-        .await?;
+        let (reports, report_before) = self.pile_report_times(pile, from, to).await?;
         let rows = sqlx::query(
             "SELECT at, kind, data FROM events WHERE pile_id = $1 \
-             AND kind IN ('pile_state_changed', 'bay_changed', 'report') AND at >= $2 AND at < $3 \
+             AND kind IN ('pile_state_changed', 'bay_changed') AND at >= $2 AND at < $3 \
              ORDER BY at, id",
         )
         .bind(pile.0)
@@ -78,26 +72,21 @@ impl Store {
             pile,
             state_before,
             bay_before,
-            report_before: report_before.map(Millis),
+            report_before,
             states: Vec::new(),
             bays: Vec::new(),
-            reports: Vec::new(),
+            reports,
         };
         for r in &rows {
             let at = Millis(r.try_get("at")?);
             let kind: String = r.try_get("kind")?;
-            match kind.as_str() {
-                "report" => h.reports.push(at),
-                k => {
-                    let Some(to) = to_of(&r.try_get::<String, _>("data")?) else {
-                        continue;
-                    };
-                    if k == "bay_changed" {
-                        h.bays.push((at, to));
-                    } else {
-                        h.states.push((at, to));
-                    }
-                }
+            let Some(to) = to_of(&r.try_get::<String, _>("data")?) else {
+                continue;
+            };
+            if kind == "bay_changed" {
+                h.bays.push((at, to));
+            } else {
+                h.states.push((at, to));
             }
         }
         Ok(h)

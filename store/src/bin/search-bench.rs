@@ -247,6 +247,7 @@ async fn seed(pool: &AnyPool, piles: i64, users: i64) -> Result<Seeded, sqlx::Er
     let kws = [7.0, 22.0, 60.0, 120.0, 180.0];
     let mut idle = Vec::new();
     let (mut heard, mut silent) = (Vec::with_capacity(chunk), Vec::with_capacity(chunk));
+    let mut seen = Vec::with_capacity(chunk);
     for id in 1..=piles {
         let site = (id - 1) / PILES_PER_SITE + 1;
         let conn = ConnectorType::ALL[rng.gen_range(0..ConnectorType::ALL.len())];
@@ -270,15 +271,15 @@ async fn seed(pool: &AnyPool, piles: i64, users: i64) -> Result<Seeded, sqlx::Er
         };
         if state.is_empty() {
             silent.push(format!("({id}, 'magnetometer')"));
+            seen.push(format!("({id}, NULL, NULL)"));
         } else {
             if roll < 0.55 {
                 idle.push(PileId(id));
             }
             heard.push(format!(
-                "({id}, 'magnetometer', 1, {at}, '{state}', '{occ}', {at}, 0, {}, 0, {})",
-                at + 150_000,
-                at + 300_000
+                "({id}, 'magnetometer', '{state}', '{occ}', {at}, 0, 0)"
             ));
+            seen.push(format!("({id}, 1, {at})"));
         }
         if rows.len() == chunk || id == piles {
             let sql = flush(
@@ -290,8 +291,8 @@ async fn seed(pool: &AnyPool, piles: i64, users: i64) -> Result<Seeded, sqlx::Er
             if !heard.is_empty() {
                 tx.execute(
                     format!(
-                        "INSERT INTO bays (pile_id, sensor, last_seq, last_report_at, pile_state, \
-                         occupancy, occupancy_since, stale, stale_at, offline, offline_at) VALUES {}",
+                        "INSERT INTO bays (pile_id, sensor, pile_state, occupancy, occupancy_since, \
+                         stale, offline) VALUES {}",
                         heard.join(",")
                     )
                     .as_str(),
@@ -299,6 +300,15 @@ async fn seed(pool: &AnyPool, piles: i64, users: i64) -> Result<Seeded, sqlx::Er
                 .await?;
                 heard.clear();
             }
+            tx.execute(
+                format!(
+                    "INSERT INTO bay_seen (pile_id, last_seq, last_report_at) VALUES {}",
+                    seen.join(",")
+                )
+                .as_str(),
+            )
+            .await?;
+            seen.clear();
             if !silent.is_empty() {
                 tx.execute(
                     format!(
@@ -693,15 +703,16 @@ async fn explain(pool: &AnyPool, backend: &str) -> Result<(), String> {
          FROM sites s WHERE s.lat >= {south} AND s.lat <= {north} AND s.lon >= {west} \
          AND s.lon <= {east} AND s.enabled <> 0), \
          hits AS MATERIALIZED (SELECT p.id AS pid, p.code AS code, s.m AS m \
-         FROM ss s CROSS JOIN piles p CROSS JOIN bays b WHERE p.site_id = s.id \
-         AND b.pile_id = p.id AND p.enabled <> 0 AND b.pile_state = 'available' \
-         AND b.occupancy = 'free' AND b.flapping = 0 \
-         AND b.last_report_at >= {now} - 1000 * COALESCE(s.freshness_secs, 2 * p.heartbeat_secs + 30) \
+         FROM ss s CROSS JOIN piles p CROSS JOIN bays b CROSS JOIN bay_seen bs \
+         WHERE p.site_id = s.id AND b.pile_id = p.id AND p.enabled <> 0 \
+         AND b.pile_state = 'available' AND b.occupancy = 'free' AND b.flapping = 0 \
+         AND bs.pile_id = b.pile_id \
+         AND bs.last_report_at >= {now} - 1000 * COALESCE(s.freshness_secs, 2 * p.heartbeat_secs + 30) \
          AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.pile_id = b.pile_id AND r.status = 'held')) \
          SELECT (SELECT COUNT(*) FROM hits) AS total, p.id, \
          (SELECT COUNT(*) FROM reservations r WHERE r.pile_id = p.id AND r.status = 'held') AS held \
          FROM piles p JOIN sites s ON s.id = p.site_id JOIN bays b ON b.pile_id = p.id \
-         JOIN (SELECT pid, code, m FROM hits ORDER BY m, code LIMIT 50 OFFSET 0) pg \
+         JOIN bay_seen bs ON bs.pile_id = p.id JOIN (SELECT pid, code, m FROM hits ORDER BY m, code LIMIT 50 OFFSET 0) pg \
          ON pg.pid = p.id ORDER BY pg.m, pg.code"
     );
     let prefix = if backend == "sqlite" {
