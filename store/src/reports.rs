@@ -275,13 +275,13 @@ impl Store {
             };
             let seq = r.report.seq;
             let last = l.telemetry.last_seq;
-            let fate = if !seen.insert((r.pile, seq)) || last == Some(seq) {
-                Fate::Decided(Applied::Duplicate)
-            } else if last.is_some_and(|last| seq < last)
+            let seen_before = !seen.insert((r.pile, seq))
+                || last == Some(seq)
                 // Rare (the bridge's dedup cache answers most retransmissions): was this one
                 // recorded, or is it an older report arriving late?
-                && report_log::chain_has(&mut tx, l.last_log_id, seq, DUPLICATE_WALK).await?
-            {
+                || (last.is_some_and(|last| seq < last)
+                    && report_log::chain_has(&mut tx, l.last_log_id, seq, DUPLICATE_WALK).await?);
+            let fate = if seen_before {
                 Fate::Decided(Applied::Duplicate)
             } else {
                 Fate::New

@@ -362,7 +362,6 @@ async fn reserve_in(
             user: Some(user),
             cause: format!("user:{}", user.0),
             data: serde_json::json!({ "deadline": res.deadline }),
-            ..NewEvent::default()
         },
     )
     .await?;
