@@ -23,24 +23,39 @@ pub struct Job {
     pub received: Instant,
 }
 
+/// Committed batches waiting to be published, per writer, before the writer waits.
+const PUBLISH_BACKLOG: usize = 64;
+
 /// Runs one writer until its queue closes.
 pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
     let max = shared.config.max_batch;
     let mut jobs = Vec::with_capacity(max);
+    // Publishing (live feed, holds) runs in its own task, in commit order, so the next batch
+    // starts committing at once.
+    let (publish, backlog) = mpsc::channel(PUBLISH_BACKLOG);
+    tokio::spawn(publisher(shared.clone(), backlog));
     loop {
         if rx.recv_many(&mut jobs, max).await == 0 {
             return;
         }
         let reports: Vec<IncomingReport> = jobs.iter().map(|j| j.report.clone()).collect();
         metrics::histogram!("coap_commit_batch_size").record(reports.len() as f64);
-        let result = shared.service.record_reports(&reports).await;
+        let result = shared.service.apply_reports(&reports).await;
         let committed = Instant::now();
         match result {
             Ok(applied) => {
                 // The answers go out from their own task, so the next batch starts committing
                 // while this one's acknowledgements are encoded and sent.
                 let batch = std::mem::replace(&mut jobs, Vec::with_capacity(max));
-                tokio::spawn(acknowledge(shared.clone(), batch, applied, committed));
+                tokio::spawn(acknowledge(
+                    shared.clone(),
+                    batch,
+                    applied.clone(),
+                    committed,
+                ));
+                if publish.send((reports, applied)).await.is_err() {
+                    tracing::error!("publisher stopped; live updates are lost");
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, batch = jobs.len(), "commit failed; answering 5.03");
@@ -57,6 +72,18 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
                     shared.send(&encode(&p), job.peer).await;
                 }
             }
+        }
+    }
+}
+
+/// Publishes committed batches in order until the writer goes away.
+async fn publisher(
+    shared: Arc<Shared>,
+    mut backlog: mpsc::Receiver<(Vec<IncomingReport>, Vec<Applied>)>,
+) {
+    while let Some((reports, applied)) = backlog.recv().await {
+        if let Err(e) = shared.service.publish_applied(&reports, &applied).await {
+            tracing::warn!(error = %e, "publishing a committed batch failed");
         }
     }
 }

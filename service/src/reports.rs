@@ -14,19 +14,39 @@ impl Chargebay {
         &self,
         batch: &[IncomingReport],
     ) -> Result<Vec<Applied>, ServiceError> {
-        let applied = self
+        let applied = self.apply_reports(batch).await?;
+        self.publish_applied(batch, &applied).await?;
+        Ok(applied)
+    }
+
+    /// Durably records a batch of reports (one transaction), publishing nothing yet: the
+    /// bridge commits its next batch while [`Chargebay::publish_applied`] runs for this one.
+    pub async fn apply_reports(
+        &self,
+        batch: &[IncomingReport],
+    ) -> Result<Vec<Applied>, ServiceError> {
+        Ok(self
             .store
             .apply_reports(batch, self.settings.flap_window_ms)
-            .await?;
+            .await?)
+    }
+
+    /// Publishes what a recorded batch changed (live feed, watchers) and re-evaluates the
+    /// holds on the piles it changed. Batches must be published in the order they committed.
+    pub async fn publish_applied(
+        &self,
+        batch: &[IncomingReport],
+        applied: &[Applied],
+    ) -> Result<(), ServiceError> {
         let mut changed: Vec<PileId> = batch
             .iter()
-            .zip(&applied)
+            .zip(applied)
             .filter(|(_, a)| matches!(a, Applied::Applied { change, revived, .. } if *revived || !change.is_heartbeat()))
             .map(|(r, _)| r.pile)
             .collect();
         changed.sort_unstable();
         changed.dedup();
-        for (r, a) in batch.iter().zip(&applied) {
+        for (r, a) in batch.iter().zip(applied) {
             if matches!(a, Applied::Applied { change, revived: false, .. } if change.is_heartbeat())
             {
                 self.hub.publish(LiveEvent::Heartbeat {
@@ -37,7 +57,7 @@ impl Chargebay {
         }
         self.publish_piles(&changed).await?;
         self.evaluate_holds(Some(&changed)).await?;
-        Ok(applied)
+        Ok(())
     }
 
     /// Applies the stale/offline/settled transitions due now, and publishes them.

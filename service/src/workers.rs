@@ -1,6 +1,6 @@
-//! Background workers on the server's clock: the sweep (stale, offline, settled) and the
-//! hold state machine (expiry, arrival grace). Both are idempotent and pick up where they left off after a restart, because
-//! their state lives in the database.
+//! Background workers on the server's clock: the sweep (stale, offline, settled), the
+//! hold state machine (expiry, arrival grace) and the database checkpoint. All are idempotent
+//! and pick up where they left off after a restart, because their state lives in the database.
 
 use crate::Chargebay;
 use std::time::Duration;
@@ -8,6 +8,17 @@ use tokio::task::JoinHandle;
 
 /// Starts the workers; they run until the runtime shuts down.
 pub fn spawn(service: Chargebay, every: Duration) -> JoinHandle<()> {
+    let store = service.store().clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.checkpoint().await {
+                tracing::warn!(error = %e, "checkpoint failed");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
