@@ -14,13 +14,13 @@ use crate::{
     },
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
     path,
 };
 
-/// The whole HTML document, rendered on the server.
+/// The whole HTML document, rendered on the server. The `<head>` is static (no page sets
+/// its own title), so it is plain HTML here rather than `leptos_meta` tags in `App`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let lang = crate::i18n::request_lang();
@@ -46,16 +46,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>"chargebay"</title>
+                <meta name="description" content="Reserve an EV charging pile whose parking bay is physically free."/>
+                <meta name="theme-color" content="#0f766e"/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <meta name="cb-tiles" content=tiles/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <link rel="stylesheet" href="/vendor/leaflet/leaflet.css"/>
                 <link rel="stylesheet" href="/vendor/leaflet/MarkerCluster.css"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/chargebay.css"/>
                 <script src="/vendor/leaflet/leaflet.js" defer></script>
                 <script src="/vendor/leaflet/leaflet.markercluster.js" defer></script>
                 <script src="/map.js" defer></script>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -96,7 +100,6 @@ pub fn use_auth() -> Auth {
 /// The application.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     #[cfg(feature = "ssr")]
     let lang = crate::i18n::request_lang();
     #[cfg(feature = "hydrate")]
@@ -125,11 +128,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/chargebay.css"/>
-        <Title text="chargebay"/>
-        <Meta name="description" content="Reserve an EV charging pile whose parking bay is physically free."/>
-        <Meta name="theme-color" content="#0f766e"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Router>
             <a class="skip" href="#content">"Skip to content"</a>
             <Header/>

@@ -68,7 +68,12 @@ impl std::str::FromStr for Reason {
 /// Whether a pile is offered to drivers.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "status", content = "reason", rename_all = "lowercase")]
+#[serde(
+    tag = "status",
+    content = "reason",
+    rename_all = "lowercase",
+    try_from = "wire::Availability"
+)]
 pub enum Availability {
     /// Offered: healthy, bay free by a fresh reading, not held, enabled.
     Idle,
@@ -203,6 +208,46 @@ pub fn offline_secs(heartbeat_secs: i64) -> i64 {
     5 * heartbeat_secs
 }
 
+/// Reading an [`Availability`] (`{"status":"idle"}`, `{"status":"busy","reason":"blocked"}`)
+/// as a flat struct: serde's derive for an adjacently tagged enum may buffer the content in
+/// a generic tree, which every page of the browser bundle pays for in code.
+mod wire {
+    use super::Reason;
+    use serde::Deserialize;
+
+    /// The tag.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Status {
+        Idle,
+        Busy,
+    }
+
+    /// The status and, when busy, the reason.
+    #[derive(Deserialize)]
+    pub(super) struct Availability {
+        status: Status,
+        reason: Option<Reason>,
+    }
+
+    /// A reason without `busy`, or `busy` without one.
+    #[derive(Debug, thiserror::Error)]
+    #[error("a reason is given exactly when the status is `busy`")]
+    pub(super) struct Mismatch;
+
+    impl TryFrom<Availability> for super::Availability {
+        type Error = Mismatch;
+
+        fn try_from(a: Availability) -> Result<Self, Self::Error> {
+            match (a.status, a.reason) {
+                (Status::Idle, None) => Ok(super::Availability::Idle),
+                (Status::Busy, Some(r)) => Ok(super::Availability::Busy(r)),
+                _ => Err(Mismatch),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +368,16 @@ mod tests {
             serde_json::to_string(&Availability::Idle).expect("json"),
             r#"{"status":"idle"}"#
         );
+        for a in std::iter::once(Availability::Idle).chain(Reason::ALL.map(Availability::Busy)) {
+            let json = serde_json::to_string(&a).expect("json");
+            assert_eq!(serde_json::from_str::<Availability>(&json).expect(&json), a);
+        }
+        for bad in [
+            r#"{"status":"busy"}"#,
+            r#"{"status":"idle","reason":"blocked"}"#,
+        ] {
+            assert!(serde_json::from_str::<Availability>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

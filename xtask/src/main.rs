@@ -32,6 +32,9 @@ enum Task {
         /// Skip wasm-opt even when it is installed (faster, larger).
         #[arg(long)]
         no_opt: bool,
+        /// Build only the driver bundle (quicker when measuring it).
+        #[arg(long)]
+        driver_only: bool,
     },
     /// Print the size of the built bundle, raw and gzipped.
     Sizes,
@@ -40,8 +43,11 @@ enum Task {
 fn main() -> Result<()> {
     let root = workspace_root()?;
     match Cli::parse().task {
-        Task::Site { no_opt } => {
-            build_site(&root, !no_opt)?;
+        Task::Site {
+            no_opt,
+            driver_only,
+        } => {
+            build_site(&root, !no_opt, driver_only)?;
             print_sizes(&root)
         }
         Task::Sizes => print_sizes(&root),
@@ -60,12 +66,13 @@ fn site_dir(root: &Path) -> PathBuf {
     root.join("target/site")
 }
 
-fn build_site(root: &Path, optimise: bool) -> Result<()> {
+fn build_site(root: &Path, optimise: bool, driver_only: bool) -> Result<()> {
     let pkg = site_dir(root).join("pkg");
     fs::create_dir_all(&pkg)?;
     // The driver bundle, and the admin bundle (driver pages + admin pages) for `/admin`.
-    for (name, features) in [(OUTPUT_NAME, None), (ADMIN_OUTPUT_NAME, Some("admin"))] {
-        build_bundle(root, &pkg, name, features, optimise)?;
+    build_bundle(root, &pkg, OUTPUT_NAME, None, optimise)?;
+    if !driver_only {
+        build_bundle(root, &pkg, ADMIN_OUTPUT_NAME, Some("admin"), optimise)?;
     }
     fs::copy(
         root.join("style/main.css"),
@@ -209,7 +216,11 @@ fn print_sizes(root: &Path) -> Result<()> {
         format!("{ADMIN_OUTPUT_NAME}_bg.wasm"),
         format!("{ADMIN_OUTPUT_NAME}.js"),
     ] {
-        let bytes = fs::read(pkg.join(&name)).with_context(|| format!("reading {name}"))?;
+        let path = pkg.join(&name);
+        if name.starts_with(ADMIN_OUTPUT_NAME) && !path.exists() {
+            continue; // built with --driver-only
+        }
+        let bytes = fs::read(&path).with_context(|| format!("reading {name}"))?;
         let gz = gzip_len(&bytes)?;
         if !name.ends_with(".css") && !name.starts_with(ADMIN_OUTPUT_NAME) {
             total_gz += gz;

@@ -22,12 +22,14 @@ use crate::i18n::{admin::A, use_i18n};
 use leptos::prelude::*;
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, A as Link},
-    path, MatchNestedRoutes, SsrMode,
+    path, SsrMode,
 };
 
-/// The admin routes, mounted by `App`.
+/// The admin routes, mounted by `App`. (The trait is named by path: with `erase_components`,
+/// as the WASM bundles are built, the macro replaces this return type and an import of it
+/// would go unused.)
 #[component(transparent)]
-pub fn AdminRoutes() -> impl MatchNestedRoutes + Clone {
+pub fn AdminRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     view! {
         <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
             <Route path=path!("") view=AdminHome ssr=SsrMode::Async/>

@@ -28,7 +28,7 @@ pub enum AuthFailure {
 }
 
 /// The signed-in user, or `None`.
-#[server(endpoint = "me")]
+#[server(endpoint = "me", output = crate::api::codec::JsonText)]
 pub async fn me() -> Result<Option<Account>, ServerFnError> {
     Ok(super::ctx::user().await?.map(|u| Account {
         name: u.name,
@@ -37,7 +37,7 @@ pub async fn me() -> Result<Option<Account>, ServerFnError> {
 }
 
 /// Signs in.
-#[server(endpoint = "sign_in")]
+#[server(endpoint = "sign_in", output = crate::api::codec::JsonText)]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -60,7 +60,7 @@ pub async fn sign_in(
 }
 
 /// Creates a driver account and signs it in.
-#[server(endpoint = "sign_up")]
+#[server(endpoint = "sign_up", output = crate::api::codec::JsonText)]
 pub async fn sign_up(
     email: String,
     password: String,
@@ -90,7 +90,7 @@ pub async fn sign_up(
 }
 
 /// Signs out.
-#[server(endpoint = "sign_out")]
+#[server(endpoint = "sign_out", output = crate::api::codec::JsonText)]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     crate::session::logout(&super::ctx::session().await?)
         .await

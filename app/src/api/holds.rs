@@ -73,7 +73,7 @@ async fn require_user() -> Result<crate::session::SessionUser, ServerFnError> {
 }
 
 /// The driver's active hold, if any (`None` also when signed out).
-#[server(endpoint = "my_hold")]
+#[server(endpoint = "my_hold", output = crate::api::codec::JsonText)]
 pub async fn my_hold() -> Result<Option<HoldView>, ServerFnError> {
     let Some(me) = super::ctx::user().await? else {
         return Ok(None);
@@ -91,7 +91,7 @@ pub async fn my_hold() -> Result<Option<HoldView>, ServerFnError> {
 }
 
 /// Reserves a pile.
-#[server(endpoint = "reserve")]
+#[server(endpoint = "reserve", output = crate::api::codec::JsonText)]
 pub async fn reserve(pile: i64) -> Result<Result<HoldView, ReserveFailure>, ServerFnError> {
     let Some(me) = super::ctx::user().await? else {
         return Ok(Err(ReserveFailure::SignIn));
@@ -111,7 +111,7 @@ pub async fn reserve(pile: i64) -> Result<Result<HoldView, ReserveFailure>, Serv
 }
 
 /// Cancels the driver's hold.
-#[server(endpoint = "cancel")]
+#[server(endpoint = "cancel", output = crate::api::codec::JsonText)]
 pub async fn cancel_hold(id: i64) -> Result<HoldView, ServerFnError> {
     let me = require_user().await?;
     let svc = super::ctx::service()?;
@@ -123,7 +123,7 @@ pub async fn cancel_hold(id: i64) -> Result<HoldView, ServerFnError> {
 }
 
 /// "I'm here".
-#[server(endpoint = "check_in")]
+#[server(endpoint = "check_in", output = crate::api::codec::JsonText)]
 pub async fn check_in(id: i64) -> Result<HoldView, ServerFnError> {
     let me = require_user().await?;
     let svc = super::ctx::service()?;
@@ -135,7 +135,7 @@ pub async fn check_in(id: i64) -> Result<HoldView, ServerFnError> {
 }
 
 /// Shares the driver's position during their hold.
-#[server(endpoint = "position")]
+#[server(endpoint = "position", output = crate::api::codec::JsonText)]
 pub async fn share_position(id: i64, lat: f64, lon: f64) -> Result<(), ServerFnError> {
     let me = require_user().await?;
     let at = domain::geo::LatLon::new(lat, lon).map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -150,7 +150,7 @@ pub async fn share_position(id: i64, lat: f64, lon: f64) -> Result<(), ServerFnE
 }
 
 /// The driver's reservations, newest first.
-#[server(endpoint = "history")]
+#[server(endpoint = "history", output = crate::api::codec::JsonText)]
 pub async fn history() -> Result<Vec<HoldView>, ServerFnError> {
     let me = require_user().await?;
     let svc = super::ctx::service()?;
@@ -167,7 +167,7 @@ pub async fn history() -> Result<Vec<HoldView>, ServerFnError> {
 }
 
 /// "Notify me when free" for a pile.
-#[server(endpoint = "watch")]
+#[server(endpoint = "watch", output = crate::api::codec::JsonText)]
 pub async fn watch_pile(pile: i64) -> Result<(), ServerFnError> {
     let me = require_user().await?;
     let svc = super::ctx::service()?;

@@ -2,6 +2,7 @@
 //! file is one area; the `ctx` helpers give a server function its service and caller.
 
 pub mod auth;
+pub mod codec;
 pub mod holds;
 pub mod piles;
 

@@ -91,7 +91,7 @@ pub(crate) fn card(
 pub const LIST_LIMIT: u32 = 500;
 
 /// Searches piles: nearest first from the given position (else the centre of all sites).
-#[server(endpoint = "piles")]
+#[server(endpoint = "piles", output = crate::api::codec::JsonText)]
 pub async fn list_piles(filters: Filters) -> Result<PileList, ServerFnError> {
     use domain::{
         geo::LatLon,
@@ -181,7 +181,7 @@ pub struct PileInfo {
 pub const TIMELINE_MS: i64 = 3 * 3600 * 1000;
 
 /// One pile with its recent occupancy.
-#[server(endpoint = "pile")]
+#[server(endpoint = "pile", output = crate::api::codec::JsonText)]
 pub async fn pile_detail(id: i64) -> Result<PileInfo, ServerFnError> {
     let svc = super::ctx::service()?;
     let now = store::now();

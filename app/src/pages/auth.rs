@@ -1,12 +1,12 @@
-//! Sign in and sign up, with inline errors.
+//! Sign in and sign up, with inline errors. The forms post to their server function, so
+//! they work before hydration too; once hydrated they submit through it without a reload.
 
 use crate::{
     api::{AuthFailure, SignIn, SignUp},
     i18n::{use_i18n, T},
     shell::use_auth,
 };
-use leptos::form::ActionForm;
-use leptos::prelude::*;
+use leptos::{ev::SubmitEvent, html, prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 fn failure_text(f: AuthFailure) -> T {
@@ -17,6 +17,11 @@ fn failure_text(f: AuthFailure) -> T {
         AuthFailure::WeakPassword => T::WeakPassword,
         AuthFailure::InvalidName => T::InvalidName,
     }
+}
+
+/// What is typed in a form field.
+fn value_of(field: NodeRef<html::Input>) -> String {
+    field.get_untracked().map(|f| f.value()).unwrap_or_default()
 }
 
 /// After success: refresh who is signed in and go where the user was headed.
@@ -55,22 +60,30 @@ pub fn SignInPage() -> impl IntoView {
     on_success(Memo::new(move |_| {
         result.get().is_some_and(|r| matches!(r, Ok(Ok(_))))
     }));
+    let (email, password) = (NodeRef::new(), NodeRef::new());
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(SignIn {
+            email: value_of(email),
+            password: value_of(password),
+        });
+    };
     view! {
         <section class="panel auth">
             <h1>{i18n.t(T::SignInTitle)}</h1>
-            <ActionForm action attr:class="form" attr:novalidate="">
+            <form class="form" novalidate="" action=SignIn::url() method="post" on:submit=submit>
                 <label>
                     <span>{i18n.t(T::Email)}</span>
-                    <input type="email" name="email" autocomplete="email" required data-testid="email"/>
+                    <input type="email" name="email" autocomplete="email" required data-testid="email" node_ref=email/>
                 </label>
                 <label>
                     <span>{i18n.t(T::Password)}</span>
-                    <input type="password" name="password" autocomplete="current-password" required data-testid="password"/>
+                    <input type="password" name="password" autocomplete="current-password" required data-testid="password" node_ref=password/>
                 </label>
                 {move || failure.get().map(|f| view! { <p class="error" role="alert" data-testid="form-error">{i18n.t(failure_text(f))}</p> })}
                 {move || error.get().then(|| view! { <p class="error" role="alert">{i18n.t(T::SomethingWrong)}</p> })}
                 <button type="submit" class="button" data-testid="submit">{i18n.t(T::SignInTitle)}</button>
-            </ActionForm>
+            </form>
             <p>{i18n.t(T::NoAccount)} " " <a href="/signup">{i18n.t(T::NavSignUp)}</a></p>
         </section>
     }
@@ -91,27 +104,36 @@ pub fn SignUpPage() -> impl IntoView {
     on_success(Memo::new(move |_| {
         result.get().is_some_and(|r| matches!(r, Ok(Ok(_))))
     }));
+    let (name, email, password) = (NodeRef::new(), NodeRef::new(), NodeRef::new());
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(SignUp {
+            email: value_of(email),
+            password: value_of(password),
+            name: value_of(name),
+        });
+    };
     view! {
         <section class="panel auth">
             <h1>{i18n.t(T::SignUpTitle)}</h1>
-            <ActionForm action attr:class="form" attr:novalidate="">
+            <form class="form" novalidate="" action=SignUp::url() method="post" on:submit=submit>
                 <label>
                     <span>{i18n.t(T::Name)}</span>
-                    <input type="text" name="name" autocomplete="name" maxlength="60" data-testid="name"/>
+                    <input type="text" name="name" autocomplete="name" maxlength="60" data-testid="name" node_ref=name/>
                     {field_error(&[AuthFailure::InvalidName])}
                 </label>
                 <label>
                     <span>{i18n.t(T::Email)}</span>
-                    <input type="email" name="email" autocomplete="email" required data-testid="email"/>
+                    <input type="email" name="email" autocomplete="email" required data-testid="email" node_ref=email/>
                     {field_error(&[AuthFailure::InvalidEmail, AuthFailure::EmailTaken])}
                 </label>
                 <label>
                     <span>{i18n.t(T::Password)}</span>
-                    <input type="password" name="password" autocomplete="new-password" minlength="10" required data-testid="password"/>
+                    <input type="password" name="password" autocomplete="new-password" minlength="10" required data-testid="password" node_ref=password/>
                     {field_error(&[AuthFailure::WeakPassword])}
                 </label>
                 <button type="submit" class="button" data-testid="submit">{i18n.t(T::SignUpTitle)}</button>
-            </ActionForm>
+            </form>
             <p>{i18n.t(T::HaveAccount)} " " <a href="/signin">{i18n.t(T::NavSignIn)}</a></p>
         </section>
     }

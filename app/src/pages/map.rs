@@ -7,7 +7,7 @@ use crate::{
     api::{list_piles, Filters, PileCard, PileList},
     components::{alerts::WatchAlerts, badge::StateBadge, hold_card::HoldCard},
     format::{age, availability_text, fill},
-    i18n::{use_i18n, T},
+    i18n::{use_i18n, Lang, T},
     live::{use_clock, use_live},
 };
 use domain::{Availability, ConnectorType, LiveEvent, PileId};
@@ -17,6 +17,7 @@ use leptos_router::{
     hooks::{use_query_map, use_url},
     params::ParamsMap,
 };
+use serde::Serialize;
 use std::collections::HashMap;
 
 fn filters_from(q: &ParamsMap) -> Filters {
@@ -138,6 +139,39 @@ fn FilterForm(filters: Memo<Filters>) -> impl IntoView {
     }
 }
 
+/// A pile as `map.js` draws it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Marker {
+    id: i64,
+    lat: f64,
+    lon: f64,
+    state: &'static str,
+    label: String,
+    state_label: &'static str,
+    href: String,
+}
+
+impl Marker {
+    fn of(p: &PileCard, lang: Lang) -> Self {
+        Marker {
+            id: p.id.0,
+            lat: p.lat,
+            lon: p.lon,
+            state: p.availability.as_str(),
+            label: format!(
+                "{} · {} · {} {} kW",
+                p.code,
+                p.site_name,
+                p.connector.label(),
+                p.max_kw
+            ),
+            state_label: availability_text(p.availability).get(lang),
+            href: format!("/piles/{}", p.id.0),
+        }
+    }
+}
+
 /// The live part of a pile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Live {
@@ -200,21 +234,8 @@ fn Results(list: PileList, view_mode: Memo<&'static str>) -> impl IntoView {
 
     let markers_json = {
         let lang = i18n.lang();
-        serde_json::to_string(
-            &list
-                .piles
-                .iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "id": p.id.0, "lat": p.lat, "lon": p.lon, "state": p.availability.as_str(),
-                        "label": format!("{} · {} · {} {} kW", p.code, p.site_name, p.connector.label(), p.max_kw),
-                        "stateLabel": availability_text(p.availability).get(lang),
-                        "href": format!("/piles/{}", p.id.0),
-                    })
-                })
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default()
+        let markers: Vec<Marker> = list.piles.iter().map(|p| Marker::of(p, lang)).collect();
+        serde_json::to_string(&markers).unwrap_or_default()
     };
     Effect::new(move |_| {
         hydrated.set(true);

@@ -79,7 +79,7 @@ pub fn range_of(from: Option<&str>, to: Option<&str>, now: i64) -> Option<(i64, 
 }
 
 /// Analytics of a pile (`pile`) or of a site's piles over a range (UTC+8 inputs).
-#[server(endpoint = "admin_analytics")]
+#[server(endpoint = "admin_analytics", output = crate::api::codec::JsonText)]
 pub async fn admin_analytics(
     site: Option<i64>,
     pile: Option<i64>,

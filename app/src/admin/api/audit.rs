@@ -36,7 +36,7 @@ pub(crate) fn audit_row(a: store::admin::AuditRecord) -> AuditRow {
 }
 
 /// The newest admin actions (optionally about one target, e.g. `pile:17`).
-#[server(endpoint = "admin_audit")]
+#[server(endpoint = "admin_audit", output = crate::api::codec::JsonText)]
 pub async fn admin_audit(target: Option<String>) -> Result<Vec<AuditRow>, ServerFnError> {
     let (svc, _) = require_admin().await?;
     let target = target.filter(|t| !t.trim().is_empty());

@@ -57,7 +57,7 @@ fn site_row(s: store::sites::Site, piles: usize) -> SiteRow {
 }
 
 /// Every site.
-#[server(endpoint = "admin_sites")]
+#[server(endpoint = "admin_sites", output = crate::api::codec::JsonText)]
 pub async fn admin_sites() -> Result<Vec<SiteRow>, ServerFnError> {
     let (svc, _) = require_admin().await?;
     Ok(svc
@@ -70,7 +70,7 @@ pub async fn admin_sites() -> Result<Vec<SiteRow>, ServerFnError> {
 }
 
 /// One site.
-#[server(endpoint = "admin_site")]
+#[server(endpoint = "admin_site", output = crate::api::codec::JsonText)]
 pub async fn admin_site(id: i64) -> Result<SiteRow, ServerFnError> {
     let (svc, _) = require_admin().await?;
     let site = svc
@@ -88,7 +88,7 @@ pub async fn admin_site(id: i64) -> Result<SiteRow, ServerFnError> {
 }
 
 /// Creates (`id` = 0) or edits a site. Fields are as typed; errors name the field.
-#[server(endpoint = "admin_save_site")]
+#[server(endpoint = "admin_save_site", output = crate::api::codec::JsonText)]
 pub async fn admin_save_site(
     id: i64,
     name: String,
@@ -118,7 +118,7 @@ pub async fn admin_save_site(
 }
 
 /// Enables or disables a site (disabling voids the holds on its piles).
-#[server(endpoint = "admin_set_site_enabled")]
+#[server(endpoint = "admin_set_site_enabled", output = crate::api::codec::JsonText)]
 pub async fn admin_set_site_enabled(id: i64, enabled: bool) -> Result<(), ServerFnError> {
     let (svc, admin) = require_admin().await?;
     svc.set_site_enabled(admin, domain::SiteId(id), enabled)
@@ -214,7 +214,7 @@ pub struct PileRows {
 }
 
 /// Piles, optionally of one site, in one state (`idle` or a reason), matching a text.
-#[server(endpoint = "admin_piles")]
+#[server(endpoint = "admin_piles", output = crate::api::codec::JsonText)]
 pub async fn admin_piles(
     site: Option<i64>,
     state: Option<String>,
@@ -315,7 +315,7 @@ pub struct PileDetail {
 }
 
 /// One pile with its telemetry, credential, problems and admin history.
-#[server(endpoint = "admin_pile")]
+#[server(endpoint = "admin_pile", output = crate::api::codec::JsonText)]
 pub async fn admin_pile(id: i64) -> Result<PileDetail, ServerFnError> {
     let (svc, _) = require_admin().await?;
     let pid = domain::PileId(id);
@@ -369,7 +369,7 @@ pub async fn admin_pile(id: i64) -> Result<PileDetail, ServerFnError> {
 }
 
 /// Every site's id and name (for pickers).
-#[server(endpoint = "admin_site_names")]
+#[server(endpoint = "admin_site_names", output = crate::api::codec::JsonText)]
 pub async fn admin_site_names() -> Result<Vec<(i64, String)>, ServerFnError> {
     let (svc, _) = require_admin().await?;
     Ok(svc
@@ -383,7 +383,7 @@ pub async fn admin_site_names() -> Result<Vec<(i64, String)>, ServerFnError> {
 }
 
 /// Creates (`id` = 0) or edits a pile (the code is set only when creating).
-#[server(endpoint = "admin_save_pile")]
+#[server(endpoint = "admin_save_pile", output = crate::api::codec::JsonText)]
 pub async fn admin_save_pile(
     id: i64,
     site: String,
@@ -409,7 +409,7 @@ pub async fn admin_save_pile(
 }
 
 /// Enables or disables a pile (disabling voids its active hold; the driver is alerted).
-#[server(endpoint = "admin_set_pile_enabled")]
+#[server(endpoint = "admin_set_pile_enabled", output = crate::api::codec::JsonText)]
 pub async fn admin_set_pile_enabled(id: i64, enabled: bool) -> Result<(), ServerFnError> {
     let (svc, admin) = require_admin().await?;
     svc.set_pile_enabled(admin, domain::PileId(id), enabled)
@@ -429,7 +429,7 @@ pub struct IssuedKey {
 }
 
 /// Issues (or rotates) a pile's device credential. The key is in this answer only.
-#[server(endpoint = "admin_issue_credential")]
+#[server(endpoint = "admin_issue_credential", output = crate::api::codec::JsonText)]
 pub async fn admin_issue_credential(pile: i64) -> Result<IssuedKey, ServerFnError> {
     let (svc, admin) = require_admin().await?;
     let c = svc
@@ -444,7 +444,7 @@ pub async fn admin_issue_credential(pile: i64) -> Result<IssuedKey, ServerFnErro
 }
 
 /// Revokes a pile's device credential.
-#[server(endpoint = "admin_revoke_credential")]
+#[server(endpoint = "admin_revoke_credential", output = crate::api::codec::JsonText)]
 pub async fn admin_revoke_credential(pile: i64) -> Result<(), ServerFnError> {
     let (svc, admin) = require_admin().await?;
     svc.admin_revoke_credential(admin, domain::PileId(pile))

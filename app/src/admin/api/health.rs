@@ -17,7 +17,7 @@ pub struct Health {
 
 /// Every current problem: stale sensors, flapping bays, low batteries, faulted piles, piles
 /// never heard from or offline, bays blocked longer than 15 minutes.
-#[server(endpoint = "admin_health")]
+#[server(endpoint = "admin_health", output = crate::api::codec::JsonText)]
 pub async fn admin_health() -> Result<Health, ServerFnError> {
     let (svc, _) = require_admin().await?;
     let problems = svc

@@ -42,7 +42,7 @@ pub struct ImportView {
 
 /// Checks a CSV file and, unless `dry_run` is set or any row is wrong, imports it in one
 /// transaction.
-#[server(endpoint = "admin_import")]
+#[server(endpoint = "admin_import", output = crate::api::codec::JsonText)]
 pub async fn admin_import(csv: String, dry_run: bool) -> Result<ImportView, ServerFnError> {
     let (svc, admin) = require_admin().await?;
     let r = svc.import_fleet(admin, &csv, dry_run).await.map_err(fail)?;

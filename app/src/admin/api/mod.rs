@@ -48,7 +48,7 @@ impl From<service::admin::FieldError> for FieldErr {
 }
 
 /// Whether the caller may use the admin pages (never fails for a non-admin: says why).
-#[server(endpoint = "admin_gate")]
+#[server(endpoint = "admin_gate", output = crate::api::codec::JsonText)]
 pub async fn admin_gate() -> Result<Gate, ServerFnError> {
     let Some(me) = crate::api::ctx::user().await? else {
         return Ok(Gate::SignIn);

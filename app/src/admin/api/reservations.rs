@@ -40,7 +40,7 @@ pub struct ResList {
 }
 
 /// Reservations by site, pile code, driver email, status and time range (UTC+8 inputs).
-#[server(endpoint = "admin_reservations")]
+#[server(endpoint = "admin_reservations", output = crate::api::codec::JsonText)]
 pub async fn admin_reservations(
     site: Option<i64>,
     pile: Option<String>,
@@ -94,7 +94,7 @@ pub async fn admin_reservations(
 }
 
 /// Cancels a driver's active hold with a reason (the driver is alerted live).
-#[server(endpoint = "admin_cancel_reservation")]
+#[server(endpoint = "admin_cancel_reservation", output = crate::api::codec::JsonText)]
 pub async fn admin_cancel_reservation(id: i64, reason: String) -> Result<(), ServerFnError> {
     let (svc, admin) = require_admin().await?;
     svc.admin_cancel(admin, domain::ReservationId(id), &reason)

@@ -27,7 +27,7 @@ pub struct UserRow {
 }
 
 /// Users whose email or name contains `q` (everyone when empty), newest first.
-#[server(endpoint = "admin_users")]
+#[server(endpoint = "admin_users", output = crate::api::codec::JsonText)]
 pub async fn admin_users(q: Option<String>) -> Result<Vec<UserRow>, ServerFnError> {
     let (svc, me) = require_admin().await?;
     Ok(svc
@@ -49,7 +49,7 @@ pub async fn admin_users(q: Option<String>) -> Result<Vec<UserRow>, ServerFnErro
 }
 
 /// Promotes a user to admin (`admin` = true) or makes them a driver.
-#[server(endpoint = "admin_set_role")]
+#[server(endpoint = "admin_set_role", output = crate::api::codec::JsonText)]
 pub async fn admin_set_role(id: i64, admin: bool) -> Result<(), ServerFnError> {
     let (svc, me) = require_admin().await?;
     let role = if admin {
@@ -63,7 +63,7 @@ pub async fn admin_set_role(id: i64, admin: bool) -> Result<(), ServerFnError> {
 }
 
 /// Disables (no sign-in) or re-enables a user.
-#[server(endpoint = "admin_set_user_disabled")]
+#[server(endpoint = "admin_set_user_disabled", output = crate::api::codec::JsonText)]
 pub async fn admin_set_user_disabled(id: i64, disabled: bool) -> Result<(), ServerFnError> {
     let (svc, me) = require_admin().await?;
     svc.set_user_disabled(me, domain::UserId(id), disabled)
