@@ -48,7 +48,10 @@ pub async fn pile(cli: &Cli, cmd: PileCommand) -> anyhow::Result<()> {
             println!("pile:        {}", c.pile.0);
             println!("key:         {}", c.secret);
             println!("fingerprint: {}", c.fingerprint);
-            println!("The key is shown only now. Try it:");
+            println!(
+                "The key is shown only now. A running bridge takes it up within 4 s (until then \
+                 it answers 4.01). Try it:"
+            );
             println!(
                 "  coap-client-notls -m post -t json -e '{{\"seq\":1,\"bay\":\"free\",\"pile\":\"available\"}}' 'coap://127.0.0.1:{port}/r/{}?k={}'",
                 c.pile.0, c.secret
