@@ -188,29 +188,15 @@ impl Store {
     /// The sequence numbers of `pile`'s journal entries that are at least `base`, in order
     /// (a walk down the pile's chain, which falls in sequence number).
     pub async fn report_seqs_since(&self, pile: PileId, base: i64) -> Result<Vec<i64>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        let mut next: Option<i64> =
-            sqlx::query_scalar("SELECT last_log_id FROM bay_seen WHERE pile_id = $1")
-                .bind(pile.0)
-                .fetch_optional(&mut *conn)
-                .await?
-                .flatten();
         let mut seqs = Vec::new();
-        while let Some(id) = next {
-            let Some(row) = sqlx::query("SELECT seq, prev_id FROM report_log WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
-            else {
-                break;
-            };
-            let seq: i64 = row.try_get("seq")?;
-            if seq < base {
-                break;
+        self.walk_chain(pile, |entry| {
+            if entry.seq < base {
+                return false;
             }
-            seqs.push(seq);
-            next = row.try_get("prev_id")?;
-        }
+            seqs.push(entry.seq);
+            true
+        })
+        .await?;
         seqs.reverse();
         Ok(seqs)
     }

@@ -172,13 +172,13 @@ pub(crate) async fn chain_has(
 }
 
 impl Store {
-    /// `pile`'s newest reports, newest first: at most `limit`, none received before `since`.
-    pub async fn pile_reports(
+    /// Walks `pile`'s chain from its newest entry back, one key lookup per entry, handing
+    /// each to `visit` until it returns false or the chain ends.
+    pub(crate) async fn walk_chain(
         &self,
         pile: PileId,
-        since: Millis,
-        limit: usize,
-    ) -> Result<Vec<LoggedReport>, StoreError> {
+        mut visit: impl FnMut(&LoggedReport) -> bool,
+    ) -> Result<(), StoreError> {
         let mut conn = self.pool().acquire().await?;
         let mut next: Option<i64> =
             sqlx::query_scalar("SELECT last_log_id FROM bay_seen WHERE pile_id = $1")
@@ -186,9 +186,8 @@ impl Store {
                 .fetch_optional(&mut *conn)
                 .await?
                 .flatten();
-        let mut out = Vec::new();
         let one = format!("{SELECT} WHERE id = $1");
-        while let Some(id) = next.filter(|_| out.len() < limit) {
+        while let Some(id) = next {
             let Some(row) = sqlx::query(&one)
                 .bind(id)
                 .fetch_optional(&mut *conn)
@@ -197,12 +196,30 @@ impl Store {
                 break;
             };
             let entry = from_row(&row)?;
-            if entry.at < since {
+            if !visit(&entry) {
                 break;
             }
             next = entry.prev;
-            out.push(entry);
         }
+        Ok(())
+    }
+
+    /// `pile`'s newest reports, newest first: at most `limit`, none received before `since`.
+    pub async fn pile_reports(
+        &self,
+        pile: PileId,
+        since: Millis,
+        limit: usize,
+    ) -> Result<Vec<LoggedReport>, StoreError> {
+        let mut out = Vec::new();
+        self.walk_chain(pile, |entry| {
+            let wanted = out.len() < limit && entry.at >= since;
+            if wanted {
+                out.push(entry.clone());
+            }
+            wanted
+        })
+        .await?;
         Ok(out)
     }
 
@@ -214,33 +231,19 @@ impl Store {
         from: Millis,
         to: Millis,
     ) -> Result<(Vec<Millis>, Option<Millis>), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        let mut next: Option<i64> =
-            sqlx::query_scalar("SELECT last_log_id FROM bay_seen WHERE pile_id = $1")
-                .bind(pile.0)
-                .fetch_optional(&mut *conn)
-                .await?
-                .flatten();
         let mut times = Vec::new();
         let mut before = None;
-        while let Some(id) = next {
-            let Some(row) = sqlx::query("SELECT at, prev_id FROM report_log WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
-            else {
-                break;
-            };
-            let at = Millis(row.try_get("at")?);
-            if at < from {
-                before = Some(at);
-                break;
+        self.walk_chain(pile, |entry| {
+            if entry.at < from {
+                before = Some(entry.at);
+                return false;
             }
-            if at < to {
-                times.push(at);
+            if entry.at < to {
+                times.push(entry.at);
             }
-            next = row.try_get("prev_id")?;
-        }
+            true
+        })
+        .await?;
         times.reverse();
         Ok((times, before))
     }
@@ -248,21 +251,6 @@ impl Store {
     /// The newest reports of the whole fleet, newest first.
     pub async fn latest_reports(&self, limit: i64) -> Result<Vec<LoggedReport>, StoreError> {
         let rows = sqlx::query(&format!("{SELECT} ORDER BY id DESC LIMIT $1"))
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(from_row).collect()
-    }
-
-    /// Every journal entry with an id above `after`, in order, at most `limit` (for
-    /// exports and checks that read the journal through).
-    pub async fn reports_after(
-        &self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<LoggedReport>, StoreError> {
-        let rows = sqlx::query(&format!("{SELECT} WHERE id > $1 ORDER BY id LIMIT $2"))
-            .bind(after)
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
