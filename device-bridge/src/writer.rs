@@ -40,8 +40,11 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
         }
         let reports: Vec<IncomingReport> = jobs.iter().map(|j| j.report.clone()).collect();
         metrics::histogram!("coap_commit_batch_size").record(reports.len() as f64);
+        let started = Instant::now();
         let result = shared.service.apply_reports(&reports).await;
         let committed = Instant::now();
+        metrics::histogram!("coap_commit_seconds")
+            .record(committed.duration_since(started).as_secs_f64());
         match result {
             Ok(applied) => {
                 // The answers go out from their own task, so the next batch starts committing

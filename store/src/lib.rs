@@ -3,6 +3,7 @@
 //! `ON CONFLICT`, partial unique indexes, `RETURNING`); schema migrations exist per backend.
 
 pub mod admin;
+mod bulk;
 pub mod credentials;
 mod error;
 pub mod events;

@@ -8,7 +8,10 @@
 //! same pile's previous entry (`prev_id`), and `bay_seen.last_log_id` is the chain's head,
 //! so "this pile's last N reports" is N primary-key lookups.
 
-use crate::{Backend, Store, StoreError};
+use crate::{
+    bulk::{self, Col},
+    Backend, Store, StoreError,
+};
 use domain::{Millis, PileId};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -108,36 +111,61 @@ pub(crate) async fn reserve_ids(
 }
 
 const INSERT: &str = "INSERT INTO report_log (id, pile_id, seq, at, occupancy, pile_state, \
-     battery, quality, peer, applied, prev_id) VALUES ";
-const PARAMS: usize = 11;
+     battery, quality, peer, applied, prev_id) ";
+const COLS: [Col; 11] = [
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+];
+/// A journal row, in [`INSERT`]'s column order.
+type LogRow<'a> = (
+    i64,
+    i64,
+    i64,
+    i64,
+    &'static str,
+    &'static str,
+    Option<u8>,
+    Option<u8>,
+    &'a str,
+    i64,
+    Option<i64>,
+);
 
-/// Appends `entries`, many rows per statement.
+/// Appends `entries` in one statement.
 pub(crate) async fn append(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     entries: &[NewEntry<'_>],
 ) -> Result<(), StoreError> {
-    let mut rest = entries;
-    for size in crate::chunk_sizes(entries.len(), crate::MAX_ROWS_PER_STATEMENT) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let sql = crate::multi_row_insert(backend, INSERT, PARAMS, chunk.len());
-        let q = chunk.iter().fold(sqlx::query(&sql), |q, e| {
-            q.bind(e.id)
-                .bind(e.pile.0)
-                .bind(e.seq)
-                .bind(e.at.0)
-                .bind(e.occupancy)
-                .bind(e.pile_state)
-                .bind(e.battery.map(i64::from))
-                .bind(e.quality.map(i64::from))
-                .bind(e.peer)
-                .bind(i64::from(e.applied))
-                .bind(e.prev)
-        });
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+    let rows: Vec<LogRow<'_>> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                e.pile.0,
+                e.seq,
+                e.at.0,
+                e.occupancy,
+                e.pile_state,
+                e.battery,
+                e.quality,
+                e.peer,
+                i64::from(e.applied),
+                e.prev,
+            )
+        })
+        .collect();
+    let sql = format!("{INSERT}{}", bulk::select_rows(backend, &COLS));
+    bulk::execute_rows(tx, &sql, &rows).await
 }
 
 /// Whether the chain starting at `head` holds `seq`. The applied entries' sequence numbers

@@ -3,12 +3,13 @@
 //! writes are split the way they are: migrations/sqlite/0005_report_log.sql.
 
 use crate::{
+    bulk::{self, Col},
     events::{insert_events, NewEvent},
-    piles::telemetry_from_row,
     report_log, Backend, Store, StoreError,
 };
 use domain::{BayTelemetry, Millis, PileId, ReadingChange, Report, SiteId};
-use sqlx::{Any, Row, Transaction};
+use serde::Deserialize;
+use sqlx::{Any, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// A validated report from an authenticated pile, as the bridge received it.
@@ -67,61 +68,109 @@ struct Loaded {
     bay_changed: bool,
 }
 
-/// The columns a report needs, for `WHERE b.pile_id IN (...)`.
-const LOAD_SELECT: &str =
-    "SELECT b.pile_id, p.site_id, bs.last_seq, bs.last_report_at, b.pile_state, \
-     b.occupancy, b.occupancy_since, b.last_flip_at, b.rapid_flips, b.flapping, bs.battery, \
-     bs.quality, b.stale + b.offline AS silent, b.last_addr, bs.last_log_id \
-     FROM bays b JOIN bay_seen bs ON bs.pile_id = b.pile_id JOIN piles p ON p.id = b.pile_id";
+/// What a report needs of its pile, in [`LoadRow`]'s order.
+const LOAD_COLUMNS: [&str; 15] = [
+    "b.pile_id",
+    "p.site_id",
+    "bs.last_seq",
+    "bs.last_report_at",
+    "b.pile_state",
+    "b.occupancy",
+    "b.occupancy_since",
+    "b.last_flip_at",
+    "b.rapid_flips",
+    "b.flapping",
+    "bs.battery",
+    "bs.quality",
+    "b.stale + b.offline",
+    "b.last_addr",
+    "bs.last_log_id",
+];
 
-/// Piles looked up per statement.
-const LOAD_CHUNK: usize = 500;
+/// One pile as [`load_many`] reads it (a JSON array in [`LOAD_COLUMNS`]' order).
+#[derive(Deserialize)]
+struct LoadRow {
+    pile: i64,
+    site: i64,
+    last_seq: Option<i64>,
+    last_report_at: Option<i64>,
+    pile_state: Option<String>,
+    occupancy: String,
+    occupancy_since: Option<i64>,
+    last_flip_at: Option<i64>,
+    rapid_flips: i64,
+    flapping: i64,
+    battery: Option<i64>,
+    quality: Option<i64>,
+    silent: i64,
+    last_addr: Option<String>,
+    last_log_id: Option<i64>,
+}
+
+impl LoadRow {
+    fn into_loaded(self) -> Result<(PileId, Loaded), StoreError> {
+        let corrupt = |e: domain::pile::UnknownValue| StoreError::Corrupt(e.to_string());
+        let percent = |v: Option<i64>| v.and_then(|x| u8::try_from(x).ok());
+        let telemetry = BayTelemetry {
+            last_seq: self.last_seq,
+            last_report_at: self.last_report_at.map(Millis),
+            pile_state: self
+                .pile_state
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(corrupt)?,
+            occupancy: self.occupancy.parse().map_err(corrupt)?,
+            occupancy_since: self.occupancy_since.map(Millis),
+            last_flip_at: self.last_flip_at.map(Millis),
+            rapid_flips: self.rapid_flips,
+            flapping: self.flapping != 0,
+            battery: percent(self.battery),
+            quality: percent(self.quality),
+        };
+        let loaded = Loaded {
+            site: SiteId(self.site),
+            telemetry,
+            silent: self.silent != 0,
+            last_addr: self.last_addr,
+            last_log_id: self.last_log_id,
+            seen: false,
+            bay_changed: false,
+        };
+        Ok((PileId(self.pile), loaded))
+    }
+}
 
 /// Journal entries a duplicate check walks back at most before calling a report older than
 /// what the journal keeps in reach (it is ignored either way; only the answer's words differ).
 const DUPLICATE_WALK: usize = 64;
 
-/// The bays of `piles` (unknown piles are simply absent), a few statements for a whole batch.
-/// On PostgreSQL the rows stay locked until the commit, in pile order, so that two bridge
-/// instances never apply reports of the same pile at once.
+/// The bays of `piles` (unknown piles are simply absent), in one statement for a whole
+/// batch: the ids go in as one JSON parameter and the rows come back as one JSON value
+/// ([`bulk`]). On PostgreSQL the rows stay locked until the commit, in pile order, so that
+/// two bridge instances never apply reports of the same pile at once.
 async fn load_many(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     piles: &[PileId],
 ) -> Result<HashMap<PileId, Loaded>, StoreError> {
-    // The ids travel as one JSON array parameter, so the statement text never changes and
-    // each connection prepares it once.
-    let sql = match backend {
-        Backend::Sqlite => {
-            format!("{LOAD_SELECT} WHERE b.pile_id IN (SELECT value FROM json_each($1))")
-        }
+    let from = "FROM bays b JOIN bay_seen bs ON bs.pile_id = b.pile_id \
+                JOIN piles p ON p.id = b.pile_id";
+    let inner = match backend {
+        Backend::Sqlite => format!(
+            "SELECT {} {from} WHERE b.pile_id IN (SELECT value FROM json_each($1))",
+            bulk::aliased(&LOAD_COLUMNS)
+        ),
         Backend::Postgres => format!(
-            "{LOAD_SELECT} WHERE b.pile_id IN \
+            "SELECT {} {from} WHERE b.pile_id IN \
              (SELECT value::BIGINT FROM json_array_elements_text($1::JSON)) \
-             ORDER BY b.pile_id FOR UPDATE OF bs"
+             ORDER BY b.pile_id FOR UPDATE OF bs",
+            bulk::aliased(&LOAD_COLUMNS)
         ),
     };
-    let mut out = HashMap::with_capacity(piles.len());
-    for chunk in piles.chunks(LOAD_CHUNK) {
-        let ids = format!("[{}]", crate::join_ids(chunk.iter().map(|p| p.0)));
-        let rows = sqlx::query(&sql).bind(ids).fetch_all(&mut **tx).await?;
-        for r in &rows {
-            out.insert(PileId(r.try_get("pile_id")?), loaded_from_row(r)?);
-        }
-    }
-    Ok(out)
-}
-
-fn loaded_from_row(r: &sqlx::any::AnyRow) -> Result<Loaded, StoreError> {
-    Ok(Loaded {
-        site: SiteId(r.try_get("site_id")?),
-        telemetry: telemetry_from_row(r)?,
-        silent: r.try_get::<i64, _>("silent")? != 0,
-        last_addr: r.try_get("last_addr")?,
-        last_log_id: r.try_get("last_log_id")?,
-        seen: false,
-        bay_changed: false,
-    })
+    let sql = bulk::aggregate_rows(backend, LOAD_COLUMNS.len(), &inner);
+    let ids = format!("[{}]", crate::join_ids(piles.iter().map(|p| p.0)));
+    let rows: Vec<LoadRow> = bulk::fetch_rows(tx, &sql, ids).await?;
+    rows.into_iter().map(LoadRow::into_loaded).collect()
 }
 
 /// Whether `next` differs from `before` in what the `bays` row keeps.
@@ -134,28 +183,60 @@ fn bay_state_differs(before: &BayTelemetry, next: &BayTelemetry) -> bool {
         || before.flapping != next.flapping
 }
 
-/// `bay_seen`: what every applied report writes.
-const SEEN_INSERT: &str = "INSERT INTO bay_seen (pile_id, last_seq, last_report_at, battery, \
-     quality, last_log_id) VALUES ";
-const SEEN_PARAMS: usize = 6;
-/// Every row exists (the batch loaded it), so the upsert always updates, by primary key,
-/// many rows per statement, and never moves a bay back to an older sequence number (a late
-/// report moves only the chain's head).
+/// `bay_seen`: what every applied report writes. Every row exists (the batch loaded it), so
+/// the upsert always updates, by primary key, and never moves a bay back to an older
+/// sequence number (a late report moves only the chain's head).
+const SEEN_INSERT: &str =
+    "INSERT INTO bay_seen (pile_id, last_seq, last_report_at, battery, quality, last_log_id) ";
+const SEEN_COLS: [Col; 6] = [Col::Int; 6];
 const SEEN_UPSERT: &str = " ON CONFLICT (pile_id) DO UPDATE SET last_seq = excluded.last_seq, \
      last_report_at = excluded.last_report_at, battery = excluded.battery, \
      quality = excluded.quality, last_log_id = excluded.last_log_id \
      WHERE bay_seen.last_seq IS NULL OR bay_seen.last_seq <= excluded.last_seq";
+/// A `bay_seen` row, in [`SEEN_INSERT`]'s column order.
+type SeenRow = (
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// `bays`: written only when the bay's state, its flags or its peer changed.
 const BAY_INSERT: &str = "INSERT INTO bays (pile_id, pile_state, occupancy, occupancy_since, \
-     last_flip_at, rapid_flips, flapping, last_addr, stale, offline) VALUES ";
-const BAY_PARAMS: usize = 10;
+     last_flip_at, rapid_flips, flapping, last_addr, stale, offline) ";
+const BAY_COLS: [Col; 10] = [
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+];
 const BAY_UPSERT: &str = " ON CONFLICT (pile_id) DO UPDATE SET pile_state = excluded.pile_state, \
      occupancy = excluded.occupancy, occupancy_since = excluded.occupancy_since, \
      last_flip_at = excluded.last_flip_at, rapid_flips = excluded.rapid_flips, \
      flapping = excluded.flapping, last_addr = excluded.last_addr, stale = 0, offline = 0";
+/// A `bays` row, in [`BAY_INSERT`]'s column order.
+type BayRow<'a> = (
+    i64,
+    Option<&'static str>,
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    Option<&'a str>,
+    i64,
+    i64,
+);
 
-/// Writes the rows a batch changed: a few statements for the whole batch.
+/// Writes the rows a batch changed: one statement per table for the whole batch.
 async fn save_many(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
@@ -168,46 +249,49 @@ async fn save_many(
         .collect();
     // A stable order: concurrent writers (PostgreSQL) touch rows in the same order.
     seen.sort_unstable_by_key(|d| d.0);
-    let mut rest = &seen[..];
-    for size in crate::chunk_sizes(seen.len(), crate::MAX_ROWS_PER_STATEMENT) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let mut sql = crate::multi_row_insert(backend, SEEN_INSERT, SEEN_PARAMS, size);
-        sql.push_str(SEEN_UPSERT);
-        let q = chunk.iter().fold(sqlx::query(&sql), |q, (pile, l)| {
+    let rows: Vec<SeenRow> = seen
+        .iter()
+        .map(|(pile, l)| {
             let t = &l.telemetry;
-            q.bind(pile.0)
-                .bind(t.last_seq)
-                .bind(t.last_report_at.map(|m| m.0))
-                .bind(t.battery.map(i64::from))
-                .bind(t.quality.map(i64::from))
-                .bind(l.last_log_id)
-        });
-        q.execute(&mut **tx).await?;
-    }
-    let changed: Vec<&(PileId, &Loaded)> = seen.iter().filter(|(_, l)| l.bay_changed).collect();
-    let mut rest = &changed[..];
-    for size in crate::chunk_sizes(changed.len(), crate::MAX_ROWS_PER_STATEMENT) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let mut sql = crate::multi_row_insert(backend, BAY_INSERT, BAY_PARAMS, size);
-        sql.push_str(BAY_UPSERT);
-        let q = chunk.iter().fold(sqlx::query(&sql), |q, (pile, l)| {
+            (
+                pile.0,
+                t.last_seq,
+                t.last_report_at.map(|m| m.0),
+                t.battery.map(i64::from),
+                t.quality.map(i64::from),
+                l.last_log_id,
+            )
+        })
+        .collect();
+    let sql = format!(
+        "{SEEN_INSERT}{}{SEEN_UPSERT}",
+        bulk::select_rows(backend, &SEEN_COLS)
+    );
+    bulk::execute_rows(tx, &sql, &rows).await?;
+    let rows: Vec<BayRow<'_>> = seen
+        .iter()
+        .filter(|(_, l)| l.bay_changed)
+        .map(|(pile, l)| {
             let t = &l.telemetry;
-            q.bind(pile.0)
-                .bind(t.pile_state.map(|s| s.as_str()))
-                .bind(t.occupancy.as_str())
-                .bind(t.occupancy_since.map(|m| m.0))
-                .bind(t.last_flip_at.map(|m| m.0))
-                .bind(t.rapid_flips)
-                .bind(i64::from(t.flapping))
-                .bind(l.last_addr.clone())
-                .bind(0_i64)
-                .bind(0_i64)
-        });
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+            (
+                pile.0,
+                t.pile_state.map(|s| s.as_str()),
+                t.occupancy.as_str(),
+                t.occupancy_since.map(|m| m.0),
+                t.last_flip_at.map(|m| m.0),
+                t.rapid_flips,
+                i64::from(t.flapping),
+                l.last_addr.as_deref(),
+                0,
+                0,
+            )
+        })
+        .collect();
+    let sql = format!(
+        "{BAY_INSERT}{}{BAY_UPSERT}",
+        bulk::select_rows(backend, &BAY_COLS)
+    );
+    bulk::execute_rows(tx, &sql, &rows).await
 }
 
 fn change_events(r: &IncomingReport, site: SiteId, c: &ReadingChange) -> Vec<NewEvent> {

@@ -97,8 +97,10 @@ struct LoadArgs {
     /// Worker processes (0: one per 16,000 endpoints).
     #[arg(long, default_value_t = 0)]
     procs: usize,
-    /// Seconds of load before the measured window.
-    #[arg(long, default_value_t = 10)]
+    /// Seconds of load before the measured window: long enough for the first report of every
+    /// provisioned pile, which revives its bay (a `bays` row and change events each), to be
+    /// absorbed, so that the window measures a fleet that is online.
+    #[arg(long, default_value_t = 30)]
     warmup: u64,
     /// Seconds measured.
     #[arg(long, default_value_t = 60)]
