@@ -276,6 +276,13 @@ async fn handle_datagram(
             shared.answer(peer, &ex, &p).await;
         }
         Resource::Report(pile) => {
+            let shard = usize::try_from(pile.0).unwrap_or(0) % writers.len();
+            // Shed load before the costly steps (key hash, payload decode) once the writer's
+            // queue is full: under overload every cycle spent on a report that cannot be
+            // queued is taken from the commits that would drain the queue.
+            if writers[shard].capacity() == 0 {
+                return busy(shared, peer, &ex).await;
+            }
             if let Err(p) = authenticate(shared, &packet, &ex, pile) {
                 return shared.answer(peer, &ex, &p).await;
             }
@@ -320,20 +327,11 @@ async fn handle_datagram(
                 ex,
                 received,
             };
-            let shard = usize::try_from(pile.0).unwrap_or(0) % writers.len();
             if let Err(
                 mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job),
             ) = writers[shard].try_send(job)
             {
-                reject("overloaded");
-                shared.forget(peer, job.ex.mid);
-                let p = diagnostic(
-                    &job.ex,
-                    shared.next_mid(),
-                    ResponseType::ServiceUnavailable,
-                    "busy, retry later",
-                );
-                shared.send(&encode(&p), peer).await;
+                busy(shared, peer, &job.ex).await;
             }
         }
         Resource::Hold(pile) => {
@@ -347,6 +345,24 @@ async fn handle_datagram(
         }
     }
 }
+
+/// Answers 5.03 with Max-Age (RFC 7252 §5.9.3.4: retry after that many seconds) to a
+/// report the writers cannot take now, and forgets the exchange so that a retry is handled.
+async fn busy(shared: &Shared, peer: SocketAddr, ex: &Exchange) {
+    reject("overloaded");
+    shared.forget(peer, ex.mid);
+    let mut p = diagnostic(
+        ex,
+        shared.next_mid(),
+        ResponseType::ServiceUnavailable,
+        "busy, retry later",
+    );
+    p.add_option(CoapOption::MaxAge, vec![BUSY_RETRY_SECS]);
+    shared.send(&encode(&p), peer).await;
+}
+
+/// The Max-Age of a 5.03 answer: how long a pile should wait before it reports again.
+const BUSY_RETRY_SECS: u8 = 2;
 
 fn authenticate(
     shared: &Shared,

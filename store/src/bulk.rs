@@ -24,7 +24,8 @@ pub(crate) enum Col {
 }
 
 /// `SELECT` of the rows in JSON parameter `$1` (an array of arrays, one per row, in
-/// `cols`' order), with a `WHERE` so that it can feed an `INSERT … ON CONFLICT` on SQLite.
+/// `cols`' order), in the array's order, with a `WHERE` so that it can feed an
+/// `INSERT … ON CONFLICT` on SQLite.
 pub(crate) fn select_rows(backend: Backend, cols: &[Col]) -> String {
     let fields: Vec<String> = cols
         .iter()
@@ -35,11 +36,15 @@ pub(crate) fn select_rows(backend: Backend, cols: &[Col]) -> String {
             (Backend::Postgres, Col::Text) => format!("value ->> {i}"),
         })
         .collect();
-    let from = match backend {
-        Backend::Sqlite => "json_each($1)",
-        Backend::Postgres => "json_array_elements($1::JSON) AS r(value)",
-    };
-    format!("SELECT {} FROM {from} WHERE true", fields.join(", "))
+    // Rows keep the array's order (`json_each` walks it in order; PostgreSQL is told to).
+    match backend {
+        Backend::Sqlite => format!("SELECT {} FROM json_each($1) WHERE true", fields.join(", ")),
+        Backend::Postgres => format!(
+            "SELECT {} FROM json_array_elements($1::JSON) WITH ORDINALITY AS r(value, n) \
+             WHERE true ORDER BY n",
+            fields.join(", ")
+        ),
+    }
 }
 
 /// `exprs` of every row a query yields, aggregated into one JSON array of arrays (`'[]'` or
@@ -114,7 +119,8 @@ mod tests {
         assert_eq!(
             select_rows(Backend::Postgres, &cols),
             "SELECT (value ->> 0)::BIGINT, value ->> 1 \
-             FROM json_array_elements($1::JSON) AS r(value) WHERE true"
+             FROM json_array_elements($1::JSON) WITH ORDINALITY AS r(value, n) \
+             WHERE true ORDER BY n"
         );
     }
 

@@ -1,7 +1,11 @@
 //! The append-only event log: every state change with its cause. The reports themselves are
 //! in the journal (`report_log`); [`Store::recent_events`] shows both.
 
-use crate::{report_log::LoggedReport, Backend, Store, StoreError};
+use crate::{
+    bulk::{self, Col},
+    report_log::LoggedReport,
+    Backend, Store, StoreError,
+};
 use domain::{Millis, PileId, ReservationId, SiteId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -83,23 +87,54 @@ fn bind_event<'q>(
         .bind(e.data.to_string())
 }
 
-/// Appends `events` inside `tx`, in order, many rows per statement.
+/// The columns of [`insert_events`]' JSON rows.
+const EVENT_COLS: [Col; EVENT_PARAMS] = [
+    Col::Int,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+];
+
+/// An event row, in [`INSERT_EVENTS`]' column order.
+type EventRow<'a> = (
+    i64,
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    &'a str,
+    String,
+);
+
+/// Appends `events` inside `tx`, in order, in one statement (rows as one JSON parameter).
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     events: &[NewEvent],
 ) -> Result<(), StoreError> {
-    let mut rest = events;
-    for size in crate::chunk_sizes(events.len(), crate::MAX_ROWS_PER_STATEMENT) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        let sql = crate::multi_row_insert(backend, INSERT_EVENTS, EVENT_PARAMS, size);
-        let q = chunk
-            .iter()
-            .fold(sqlx::query(&sql), |q, e| bind_event(q, e));
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+    let rows: Vec<EventRow<'_>> = events
+        .iter()
+        .map(|e| {
+            (
+                e.at.0,
+                e.kind,
+                e.site.map(|x| x.0),
+                e.pile.map(|x| x.0),
+                e.reservation.map(|x| x.0),
+                e.user.map(|x| x.0),
+                e.cause.as_str(),
+                e.data.to_string(),
+            )
+        })
+        .collect();
+    let columns = INSERT_EVENTS.trim_end_matches("VALUES ");
+    let sql = format!("{columns}{}", bulk::select_rows(backend, &EVENT_COLS));
+    bulk::execute_rows(tx, &sql, &rows).await
 }
 
 impl From<LoggedReport> for Event {

@@ -171,6 +171,16 @@ pub(crate) fn join_ids(ids: impl Iterator<Item = i64>) -> String {
     ids.map(|id| id.to_string()).collect::<Vec<_>>().join(",")
 }
 
+/// A subquery yielding the integer ids in the JSON array parameter `param` (`[1,2,3]`).
+pub(crate) fn json_ids(backend: Backend, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("SELECT value FROM json_each({param})"),
+        Backend::Postgres => {
+            format!("SELECT value::BIGINT FROM json_array_elements_text({param}::JSON)")
+        }
+    }
+}
+
 /// `prefix` followed by `rows` groups of `cols` parameters: `?` on SQLite (sqlx looks each
 /// `$n` up by name there, which is quadratic in the number of parameters), `$n` on PostgreSQL.
 pub(crate) fn multi_row_insert(backend: Backend, prefix: &str, cols: usize, rows: usize) -> String {
@@ -196,23 +206,6 @@ pub(crate) fn multi_row_insert(backend: Backend, prefix: &str, cols: usize, rows
         sql.push(')');
     }
     sql
-}
-
-/// Most rows one multi-row statement writes (far below both backends' parameter limits).
-pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 256;
-
-/// Splits `n` rows into statements of at most `max` rows: full ones, then powers of two
-/// for the rest, so a connection prepares a handful of statement shapes, not one per size.
-pub(crate) fn chunk_sizes(n: usize, max: usize) -> impl Iterator<Item = usize> {
-    let max = max.max(1);
-    let full = n / max;
-    let rest = n % max;
-    std::iter::repeat_n(max, full).chain(
-        (0..usize::BITS)
-            .rev()
-            .map(|b| 1usize << b)
-            .filter(move |bit| rest & bit != 0),
-    )
 }
 
 /// `sqlite:path` → ensures the folder exists and asks sqlx to create the file.
@@ -277,17 +270,6 @@ mod tests {
             multi_row_insert(Backend::Sqlite, "INSERT INTO t (a, b) VALUES ", 2, 2),
             "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
         );
-    }
-
-    #[test]
-    fn chunks_are_full_then_powers_of_two() {
-        assert_eq!(chunk_sizes(0, 256).count(), 0);
-        assert_eq!(
-            chunk_sizes(600, 256).collect::<Vec<_>>(),
-            [256, 256, 64, 16, 8]
-        );
-        assert_eq!(chunk_sizes(7, 4).collect::<Vec<_>>(), [4, 2, 1]);
-        assert_eq!(chunk_sizes(999, 256).sum::<usize>(), 999);
     }
 
     #[test]

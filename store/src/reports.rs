@@ -155,18 +155,15 @@ async fn load_many(
 ) -> Result<HashMap<PileId, Loaded>, StoreError> {
     let from = "FROM bays b JOIN bay_seen bs ON bs.pile_id = b.pile_id \
                 JOIN piles p ON p.id = b.pile_id";
-    let inner = match backend {
-        Backend::Sqlite => format!(
-            "SELECT {} {from} WHERE b.pile_id IN (SELECT value FROM json_each($1))",
-            bulk::aliased(&LOAD_COLUMNS)
-        ),
-        Backend::Postgres => format!(
-            "SELECT {} {from} WHERE b.pile_id IN \
-             (SELECT value::BIGINT FROM json_array_elements_text($1::JSON)) \
-             ORDER BY b.pile_id FOR UPDATE OF bs",
-            bulk::aliased(&LOAD_COLUMNS)
-        ),
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " ORDER BY b.pile_id FOR UPDATE OF bs",
     };
+    let inner = format!(
+        "SELECT {} {from} WHERE b.pile_id IN ({}){lock}",
+        bulk::aliased(&LOAD_COLUMNS),
+        crate::json_ids(backend, "$1")
+    );
     let sql = bulk::aggregate_rows(backend, LOAD_COLUMNS.len(), &inner);
     let ids = format!("[{}]", crate::join_ids(piles.iter().map(|p| p.0)));
     let rows: Vec<LoadRow> = bulk::fetch_rows(tx, &sql, ids).await?;

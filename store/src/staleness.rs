@@ -8,7 +8,7 @@
 //! next to none. Each transition is then written with a guard (no report since the read).
 
 use crate::{
-    events::{insert_event, NewEvent},
+    events::{insert_events, NewEvent},
     Store, StoreError,
 };
 use domain::{
@@ -16,6 +16,7 @@ use domain::{
     Millis, PileId, SiteId,
 };
 use sqlx::Row;
+use std::collections::HashMap;
 
 /// A pile whose derived state changed in a sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +37,6 @@ struct Due {
     pile: PileId,
     site: SiteId,
     kind: &'static str,
-    /// `bay_seen.last_report_at` when read (`None` for `bay_settled`, which needs no guard).
-    seen_at: Option<i64>,
 }
 
 /// SQL for a pile's freshness limit in seconds (the site's override, else the domain's
@@ -98,7 +97,6 @@ impl Store {
                     pile: PileId(r.try_get("pile_id")?),
                     site: SiteId(r.try_get("site_id")?),
                     kind,
-                    seen_at: Some(r.try_get("last_report_at")?),
                 })
             })
             .collect()
@@ -119,7 +117,6 @@ impl Store {
                     pile: PileId(r.try_get("pile_id")?),
                     site: SiteId(r.try_get("site_id")?),
                     kind: "bay_settled",
-                    seen_at: None,
                 })
             })
             .collect()
@@ -144,49 +141,72 @@ impl Store {
         if due.is_empty() {
             return Ok(Vec::new());
         }
+        // Each kind is written by one statement for all its bays, guarded so that a bay that
+        // reported since the read stays as it is (its report is newer than `floor` seconds,
+        // which every freshness and offline limit is at least): a sweep that wrote one bay at
+        // a time held SQLite's write lock for seconds when a fleet went silent at once.
+        let silent_since = now.0 - floor * 1000;
         let mut tx = self.begin_write().await?;
         let mut out = Vec::new();
-        for d in due {
-            // Written only if the bay is still as read: not flagged yet and no report since.
-            let done = match d.kind {
-                "bay_settled" => sqlx::query(
-                    "UPDATE bays SET flapping = 0, rapid_flips = 0 \
-                     WHERE pile_id = $1 AND flapping = 1 AND last_flip_at <= $2",
-                )
-                .bind(d.pile.0)
-                .bind(settle_threshold),
-                kind => sqlx::query(if kind == "bay_stale" {
-                    "UPDATE bays SET stale = 1 WHERE pile_id = $1 AND stale = 0 \
-                     AND (SELECT last_report_at FROM bay_seen WHERE pile_id = $1) = $2"
-                } else {
-                    "UPDATE bays SET offline = 1 WHERE pile_id = $1 AND offline = 0 \
-                     AND (SELECT last_report_at FROM bay_seen WHERE pile_id = $1) = $2"
-                })
-                .bind(d.pile.0)
-                .bind(d.seen_at),
-            }
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
+        for kind in ["bay_stale", "pile_offline", "bay_settled"] {
+            let of_kind: HashMap<PileId, SiteId> = due
+                .iter()
+                .filter(|d| d.kind == kind)
+                .map(|d| (d.pile, d.site))
+                .collect();
+            if of_kind.is_empty() {
                 continue;
             }
-            insert_event(
-                &mut tx,
-                &NewEvent {
+            let ids = format!("[{}]", crate::join_ids(of_kind.keys().map(|p| p.0)));
+            let set = match kind {
+                "bay_stale" => "stale = 1 WHERE stale = 0",
+                "pile_offline" => "offline = 1 WHERE offline = 0",
+                _ => "flapping = 0, rapid_flips = 0 WHERE flapping = 1 AND last_flip_at <= $2",
+            };
+            let guard = if kind == "bay_settled" {
+                ""
+            } else {
+                " AND (SELECT last_report_at FROM bay_seen WHERE pile_id = bays.pile_id) <= $2"
+            };
+            let sql = format!(
+                "UPDATE bays SET {set} AND pile_id IN ({}){guard} RETURNING pile_id",
+                crate::json_ids(self.backend, "$1")
+            );
+            let bound = if kind == "bay_settled" {
+                settle_threshold
+            } else {
+                silent_since
+            };
+            let mut done: Vec<i64> = sqlx::query_scalar(&sql)
+                .bind(ids)
+                .bind(bound)
+                .fetch_all(&mut *tx)
+                .await?;
+            done.sort_unstable();
+            let swept: Vec<SweptPile> = done
+                .into_iter()
+                .filter_map(|id| {
+                    let pile = PileId(id);
+                    of_kind.get(&pile).map(|site| SweptPile {
+                        pile,
+                        site: *site,
+                        kind,
+                    })
+                })
+                .collect();
+            let events: Vec<NewEvent> = swept
+                .iter()
+                .map(|s| NewEvent {
                     at: now,
-                    kind: d.kind,
-                    site: Some(d.site),
-                    pile: Some(d.pile),
+                    kind,
+                    site: Some(s.site),
+                    pile: Some(s.pile),
                     cause: "timer".into(),
                     ..NewEvent::default()
-                },
-            )
-            .await?;
-            out.push(SweptPile {
-                pile: d.pile,
-                site: d.site,
-                kind: d.kind,
-            });
+                })
+                .collect();
+            insert_events(&mut tx, self.backend, &events).await?;
+            out.extend(swept);
         }
         tx.commit().await?;
         Ok(out)

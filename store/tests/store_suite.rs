@@ -251,6 +251,54 @@ async fn sweep_marks_stale_and_offline_once(store: Store) {
         .any(|e| e.kind == "bay_stale" && e.cause == "timer"));
 }
 
+async fn sweep_takes_a_silent_fleet_at_once_and_spares_bays_heard_since(store: Store) {
+    let fleet = store
+        .provision_fleet("Silent", "SL", 50, 60)
+        .await
+        .expect("fleet");
+    let piles: Vec<PileId> = fleet.piles.iter().map(|(p, _)| *p).collect();
+    let t0 = store::now().0;
+    let first: Vec<IncomingReport> = piles
+        .iter()
+        .map(|p| incoming(*p, 1, BayReading::Free, PileState::Available, t0))
+        .collect();
+    store.apply_reports(&first, 10_000).await.expect("apply");
+    // One pile keeps reporting: 140 s later it is still fresh at 151 s.
+    let heard = piles[7];
+    store
+        .apply_reports(
+            &[incoming(
+                heard,
+                2,
+                BayReading::Free,
+                PileState::Available,
+                t0 + 140_000,
+            )],
+            10_000,
+        )
+        .await
+        .expect("apply");
+    let swept = store
+        .sweep(Millis(t0 + 151_000), 10_000)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.len(), 49);
+    assert!(swept
+        .iter()
+        .all(|s| s.kind == "bay_stale" && s.pile != heard));
+    assert!(store
+        .sweep(Millis(t0 + 152_000), 10_000)
+        .await
+        .expect("sweep")
+        .is_empty());
+    for p in [piles[0], piles[49]] {
+        let events = store.recent_events(Some(p), 10).await.expect("events");
+        assert_eq!(events.iter().filter(|e| e.kind == "bay_stale").count(), 1);
+    }
+    let events = store.recent_events(Some(heard), 10).await.expect("events");
+    assert!(events.iter().all(|e| e.kind != "bay_stale"));
+}
+
 async fn credentials_issue_rotate_revoke(store: Store) {
     let pile = site_and_pile(&store, "FT-1").await;
     let first = store.issue_credential(pile).await.expect("issue");
@@ -442,6 +490,7 @@ backend_tests! {
     report_once_in_order => report_applies_once_and_in_order;
     batch_many => batch_with_many_reports_for_one_pile;
     sweep => sweep_marks_stale_and_offline_once;
+    sweep_fleet => sweep_takes_a_silent_fleet_at_once_and_spares_bays_heard_since;
     credentials => credentials_issue_rotate_revoke;
     users => users_hash_and_authenticate;
     meta => meta_values;

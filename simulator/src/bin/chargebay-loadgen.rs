@@ -447,9 +447,19 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     );
 
     let mut results: Vec<PhaseResult> = Vec::new();
+    let mut used = false;
     for &phase in &args.phases {
         let mut attempt = 0;
         loop {
+            // Every bridge phase starts from a freshly provisioned fleet, so that one phase's
+            // piles (silent since, and due to go stale) do not become the next one's load.
+            if phase.target() == Target::Bridge && backend == Backend::Sqlite && !args.keep_db {
+                if used {
+                    remove_sqlite(&args.database_url);
+                    provision(&args.database_url, args.piles, &piles_file).await?;
+                }
+                used = true;
+            }
             let mut r = run_phase(args, phase, &exe, &piles_file, n_piles).await?;
             r.attempt = attempt + 1;
             eprintln!("{}", serde_json::to_string(&summary_json(&r))?);
