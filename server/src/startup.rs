@@ -144,11 +144,16 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Every 5 s: the stale-bays gauge, and the metrics recorder's upkeep, which folds the
+/// histogram samples recorded since into their buckets. Without it the samples pile up until
+/// the next scrape: at 20,000 reports/s ~100 MiB in five minutes nobody scraped.
 fn spawn_gauges(service: Chargebay) {
+    let metrics = telemetry::metrics_handle();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
+            metrics.run_upkeep();
             if let Ok(n) = service.store().count_stale_bays().await {
                 metrics::gauge!("bays_stale").set(n as f64);
             }
