@@ -32,6 +32,10 @@ pub struct SweptPile {
 /// Most transitions of one kind written per sweep (the next sweep takes the rest).
 const SWEEP_LIMIT: i64 = 5000;
 
+/// The write guard of the stale and offline transitions: no report since `$2`.
+const STILL_SILENT: &str =
+    " AND (SELECT last_report_at FROM bay_seen WHERE pile_id = bays.pile_id) <= $2";
+
 /// A transition found due by the read phase.
 struct Due {
     pile: PileId,
@@ -158,25 +162,26 @@ impl Store {
                 continue;
             }
             let ids = format!("[{}]", crate::join_ids(of_kind.keys().map(|p| p.0)));
-            let set = match kind {
-                "bay_stale" => "stale = 1 WHERE stale = 0",
-                "pile_offline" => "offline = 1 WHERE offline = 0",
-                _ => "flapping = 0, rapid_flips = 0 WHERE flapping = 1 AND last_flip_at <= $2",
-            };
-            let guard = if kind == "bay_settled" {
-                ""
-            } else {
-                " AND (SELECT last_report_at FROM bay_seen WHERE pile_id = bays.pile_id) <= $2"
+            // What to set, guarded, and the guard's bound.
+            let (set, bound) = match kind {
+                "bay_stale" => (
+                    format!("stale = 1 WHERE stale = 0{STILL_SILENT}"),
+                    silent_since,
+                ),
+                "pile_offline" => (
+                    format!("offline = 1 WHERE offline = 0{STILL_SILENT}"),
+                    silent_since,
+                ),
+                _ => (
+                    "flapping = 0, rapid_flips = 0 WHERE flapping = 1 AND last_flip_at <= $2"
+                        .into(),
+                    settle_threshold,
+                ),
             };
             let sql = format!(
-                "UPDATE bays SET {set} AND pile_id IN ({}){guard} RETURNING pile_id",
+                "UPDATE bays SET {set} AND pile_id IN ({}) RETURNING pile_id",
                 crate::json_ids(self.backend, "$1")
             );
-            let bound = if kind == "bay_settled" {
-                settle_threshold
-            } else {
-                silent_since
-            };
             let mut done: Vec<i64> = sqlx::query_scalar(&sql)
                 .bind(ids)
                 .bind(bound)
