@@ -3,7 +3,7 @@
 // once (they share a far-away position) and offers the nearest idle pile as one action.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, OUT, launch, openPage, hydrated, issueCredential, coapReport, nextSeq, sleep } from "./helpers.mjs";
+import { BASE, OUT, launch, openPage, hydrated, pileReady, issueCredential, coapReport, nextSeq, sleep } from "./helpers.mjs";
 
 let browser;
 let lab1;
@@ -32,13 +32,21 @@ async function signUp(page, email) {
   await page.waitForURL(`${BASE}/`);
 }
 
+/** Clicks Reserve and waits for the hold card; a refusal fails with the page's own message. */
+async function reserve(page) {
+  await page.click('[data-testid="reserve"]');
+  await page.waitForSelector('[data-testid="hold-card"], [data-testid="reserve-error"]');
+  const refused = await page.$('[data-testid="reserve-error"]');
+  assert.equal(refused && (await refused.textContent()), null, "the reservation was refused");
+  await page.waitForSelector('[data-testid="hold-card"]');
+}
+
 test("sign up, reserve, see the countdown, cancel", async () => {
   const { context, page, errors } = await openPage(browser, { width: 390, height: 844 });
   await signUp(page, `driver-${Date.now()}@example.com`);
   await page.goto(`${BASE}/piles/${lab1.pile}`);
-  await hydrated(page);
-  await page.click('[data-testid="reserve"]');
-  await page.waitForSelector('[data-testid="hold-card"]');
+  await pileReady(page);
+  await reserve(page);
   const c1 = await page.textContent('[data-testid="countdown"]');
   await sleep(1_500);
   const c2 = await page.textContent('[data-testid="countdown"]');
@@ -63,9 +71,8 @@ test("a bay blocked during the hold alerts at once and offers the nearest idle p
   });
   await signUp(page, `far-${Date.now()}@example.com`);
   await page.goto(`${BASE}/piles/${lab1.pile}`);
-  await hydrated(page);
-  await page.click('[data-testid="reserve"]');
-  await page.waitForSelector('[data-testid="hold-card"]');
+  await pileReady(page);
+  await reserve(page);
   await sleep(1_500); // the card shares the position
   coapReport(lab1, { seq: nextSeq(), bay: "occupied", pile: "available" });
   await page.waitForSelector('[data-testid="hold-ended"][data-outcome="blocked"]', { timeout: 5_000 });

@@ -57,6 +57,12 @@ export async function hydrated(page) {
   await page.waitForSelector('[data-app-hydrated="true"]', { timeout: 30_000 });
 }
 
+/** Waits until a pile page has hydrated, its own (suspended) detail included. */
+export async function pileReady(page) {
+  await hydrated(page);
+  await page.waitForSelector('.pile-detail[data-ready="true"]', { timeout: 30_000 });
+}
+
 /** A pile's row state on the map page. */
 export const rowState = (page, pile) => page.locator(`li.pile[data-pile-id="${pile}"]`).getAttribute("data-state");
 

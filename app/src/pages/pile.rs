@@ -82,6 +82,10 @@ fn Detail(d: PileInfo) -> impl IntoView {
         }
     });
     let watching = RwSignal::new(false);
+    // Set once this component's handlers are live in the browser (effects never run on the
+    // server): the app-wide hydration mark can come before a suspended page's own hydration.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let do_watch = Action::new(move |_: &()| async move {
         if watch_pile(pile_id.0).await.is_ok() {
             watching.set(true);
@@ -93,7 +97,7 @@ fn Detail(d: PileInfo) -> impl IntoView {
         card.lon, card.lat, card.code
     );
     view! {
-        <article class="panel pile-detail" data-pile-id=pile_id.0 data-state=move || availability.get().as_str()>
+        <article class="panel pile-detail" data-pile-id=pile_id.0 data-state=move || availability.get().as_str() data-ready=move || ready.get().to_string()>
             <h1>{format!("{} · {}", card.code, card.site_name)}</h1>
             <p class="state-line">
                 <StateBadge availability/>
