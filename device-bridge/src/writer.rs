@@ -6,7 +6,11 @@ use crate::{
     server::Shared,
 };
 use coap_lite::ResponseType;
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use store::reports::{Applied, IncomingReport};
 use tokio::sync::mpsc;
 
@@ -26,6 +30,9 @@ pub struct Job {
 /// Committed batches waiting to be published, per writer, before the writer waits.
 const PUBLISH_BACKLOG: usize = 64;
 
+/// A writer with nothing to commit for this long writes what the store held back.
+const IDLE_FLUSH: Duration = Duration::from_millis(500);
+
 /// Runs one writer until its queue closes.
 pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
     let max = shared.config.max_batch;
@@ -35,7 +42,15 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
     let (publish, backlog) = mpsc::channel(PUBLISH_BACKLOG);
     tokio::spawn(publisher(shared.clone(), backlog));
     loop {
-        if rx.recv_many(&mut jobs, max).await == 0 {
+        let received = match tokio::time::timeout(IDLE_FLUSH, rx.recv_many(&mut jobs, max)).await {
+            Ok(n) => n,
+            Err(_idle) => {
+                flush(&shared).await;
+                continue;
+            }
+        };
+        if received == 0 {
+            flush(&shared).await;
             return;
         }
         let reports: Vec<IncomingReport> = jobs.iter().map(|j| j.report.clone()).collect();
@@ -76,6 +91,13 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
+    }
+}
+
+/// Writes the state the store held back (see [`store::seen`]).
+async fn flush(shared: &Shared) {
+    if let Err(e) = shared.service.flush_reports().await {
+        tracing::warn!(error = %e, "writing held-back report state failed; the journal has it");
     }
 }
 

@@ -119,10 +119,14 @@ impl Application {
 
     /// Serves HTTP until Ctrl-C / SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let service = self.state.service.clone();
         let router = routes::router(self.state, self.sessions);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        // What the store held back is in the journal too; writing it spares the next start
+        // the replay.
+        service.flush_reports().await?;
         Ok(())
     }
 }

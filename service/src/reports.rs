@@ -19,6 +19,12 @@ impl Chargebay {
         Ok(applied)
     }
 
+    /// Writes the derived report state the store holds back to batch its writes (heartbeat
+    /// times on SQLite; the journal already has them). Idle writers and shutdown call this.
+    pub async fn flush_reports(&self) -> Result<(), ServiceError> {
+        Ok(self.store.flush_seen().await?)
+    }
+
     /// Durably records a batch of reports (one transaction), publishing nothing yet: the
     /// bridge commits its next batch while [`Chargebay::publish_applied`] runs for this one.
     pub async fn apply_reports(

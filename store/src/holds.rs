@@ -205,6 +205,7 @@ impl Store {
         .bind(site.0)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(pile_from_row).collect()
+        let views = rows.iter().map(pile_from_row).collect::<Result<_, _>>()?;
+        Ok(self.with_waiting(views))
     }
 }

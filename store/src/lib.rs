@@ -11,11 +11,13 @@ pub mod holds;
 pub mod meta;
 pub mod piles;
 pub mod provision;
+mod replay;
 pub mod report_log;
 pub mod reports;
 pub mod reservations;
 pub mod search;
 pub mod seed;
+pub mod seen;
 pub mod sites;
 pub mod staleness;
 #[cfg(feature = "testing")]
@@ -62,6 +64,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     reserve_queue: std::sync::Arc<reservations::ReserveQueue>,
+    /// `bay_seen` rows waiting to be written (SQLite only; [`seen`]).
+    seen: Option<std::sync::Arc<std::sync::Mutex<seen::Deferred>>>,
 }
 
 impl Store {
@@ -104,13 +108,30 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(redact(&e.to_string())))?;
+        let seen = (backend == Backend::Sqlite).then(|| {
+            std::sync::Arc::new(std::sync::Mutex::new(seen::Deferred::new(
+                seen::SeenPolicy::default(),
+            )))
+        });
         let store = Store {
             pool,
             backend,
             reserve_queue: Default::default(),
+            seen,
         };
         store.migrate().await?;
+        store.replay_seen().await?;
         Ok(store)
+    }
+
+    /// The same store with `policy` for deferred `bay_seen` writes (SQLite; for tests and
+    /// tools). Rows already waiting are written first.
+    pub async fn with_seen_policy(self, policy: seen::SeenPolicy) -> Result<Self, StoreError> {
+        self.flush_seen().await?;
+        if let Some(deferred) = &self.seen {
+            *seen::lock(deferred) = seen::Deferred::new(policy);
+        }
+        Ok(self)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -1,6 +1,24 @@
 //! Small key/value facts about the database itself (e.g. whether the demo was seeded).
 
 use crate::{Store, StoreError};
+use sqlx::{Any, Transaction};
+
+const UPSERT: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// Writes a meta value inside `tx`.
+pub(crate) async fn set_in(
+    tx: &mut Transaction<'_, Any>,
+    key: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(UPSERT)
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 impl Store {
     /// Reads a meta value.
@@ -13,14 +31,11 @@ impl Store {
 
     /// Writes a meta value.
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(UPSERT)
+            .bind(key)
+            .bind(value)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }

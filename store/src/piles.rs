@@ -163,7 +163,21 @@ impl Store {
         let rows = sqlx::query(&format!("{PILE_VIEW_SELECT} ORDER BY s.name, p.code"))
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(pile_from_row).collect()
+        let views = rows.iter().map(pile_from_row).collect::<Result<_, _>>()?;
+        Ok(self.with_waiting(views))
+    }
+
+    /// `views` with what their waiting `bay_seen` rows say ([`crate::seen`]).
+    pub(crate) fn with_waiting(&self, mut views: Vec<PileView>) -> Vec<PileView> {
+        if let Some(deferred) = &self.seen {
+            let deferred = crate::seen::lock(deferred);
+            for v in &mut views {
+                if let Some(row) = deferred.get(v.id.0) {
+                    crate::seen::overlay(&mut v.telemetry, row);
+                }
+            }
+        }
+        views
     }
 
     /// One pile's live view.
@@ -173,7 +187,8 @@ impl Store {
             .fetch_optional(self.pool())
             .await?
             .ok_or(StoreError::NotFound("pile"))?;
-        pile_from_row(&row)
+        let view = pile_from_row(&row)?;
+        Ok(self.with_waiting(vec![view]).remove(0))
     }
 
     /// Several piles' live views (order unspecified).
@@ -192,7 +207,7 @@ impl Store {
                 out.push(pile_from_row(r)?);
             }
         }
-        Ok(out)
+        Ok(self.with_waiting(out))
     }
 
     /// Number of piles.

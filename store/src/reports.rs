@@ -5,12 +5,17 @@
 use crate::{
     bulk::{self, Col},
     events::{insert_events, NewEvent},
-    report_log, Backend, Store, StoreError,
+    report_log,
+    seen::{SeenRow, Undo, REPLAY_AFTER},
+    Backend, Store, StoreError,
 };
 use domain::{BayTelemetry, Millis, PileId, ReadingChange, Report, SiteId};
 use serde::Deserialize;
 use sqlx::{Any, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Instant,
+};
 
 /// A validated report from an authenticated pile, as the bridge received it.
 #[derive(Debug, Clone)]
@@ -62,6 +67,10 @@ struct Loaded {
     last_addr: Option<String>,
     /// Head of the pile's journal chain.
     last_log_id: Option<i64>,
+    /// `bay_seen.last_report_at` as stored (a newer row may be waiting: [`crate::seen`]).
+    durable_at: Option<i64>,
+    /// The pile's first journal entry in this batch.
+    first_id: Option<i64>,
     /// A report was journaled: `bay_seen` is written.
     seen: bool,
     /// The bay's state, the flags or the peer changed: `bays` is written too.
@@ -133,10 +142,33 @@ impl LoadRow {
             silent: self.silent != 0,
             last_addr: self.last_addr,
             last_log_id: self.last_log_id,
+            durable_at: self.last_report_at,
+            first_id: None,
             seen: false,
             bay_changed: false,
         };
         Ok((PileId(self.pile), loaded))
+    }
+}
+
+impl Loaded {
+    /// Takes what a waiting `bay_seen` row says over what the table holds.
+    fn overlay(&mut self, row: &SeenRow) {
+        crate::seen::overlay(&mut self.telemetry, row);
+        self.last_log_id = row.5;
+    }
+
+    /// The `bay_seen` row of `pile` as this batch leaves it.
+    fn seen_row(&self, pile: PileId) -> SeenRow {
+        let t = &self.telemetry;
+        (
+            pile.0,
+            t.last_seq,
+            t.last_report_at.map(|m| m.0),
+            t.battery.map(i64::from),
+            t.quality.map(i64::from),
+            self.last_log_id,
+        )
     }
 }
 
@@ -190,16 +222,6 @@ const SEEN_UPSERT: &str = " ON CONFLICT (pile_id) DO UPDATE SET last_seq = exclu
      last_report_at = excluded.last_report_at, battery = excluded.battery, \
      quality = excluded.quality, last_log_id = excluded.last_log_id \
      WHERE bay_seen.last_seq IS NULL OR bay_seen.last_seq <= excluded.last_seq";
-/// A `bay_seen` row, in [`SEEN_INSERT`]'s column order.
-type SeenRow = (
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
-
 /// `bays`: written only when the bay's state, its flags or its peer changed.
 const BAY_INSERT: &str = "INSERT INTO bays (pile_id, pile_state, occupancy, occupancy_since, \
      last_flip_at, rapid_flips, flapping, last_addr, stale, offline) ";
@@ -233,41 +255,35 @@ type BayRow<'a> = (
     i64,
 );
 
-/// Writes the rows a batch changed: one statement per table for the whole batch.
-async fn save_many(
+/// Writes `rows` to `bay_seen` in one statement, in pile order (concurrent writers on
+/// PostgreSQL touch rows in the same order).
+pub(crate) async fn save_seen(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    piles: &HashMap<PileId, Loaded>,
+    mut rows: Vec<SeenRow>,
 ) -> Result<(), StoreError> {
-    let mut seen: Vec<(PileId, &Loaded)> = piles
-        .iter()
-        .filter(|(_, l)| l.seen)
-        .map(|(p, l)| (*p, l))
-        .collect();
-    // A stable order: concurrent writers (PostgreSQL) touch rows in the same order.
-    seen.sort_unstable_by_key(|d| d.0);
-    let rows: Vec<SeenRow> = seen
-        .iter()
-        .map(|(pile, l)| {
-            let t = &l.telemetry;
-            (
-                pile.0,
-                t.last_seq,
-                t.last_report_at.map(|m| m.0),
-                t.battery.map(i64::from),
-                t.quality.map(i64::from),
-                l.last_log_id,
-            )
-        })
-        .collect();
+    rows.sort_unstable_by_key(|r| r.0);
     let sql = format!(
         "{SEEN_INSERT}{}{SEEN_UPSERT}",
         bulk::select_rows(backend, &SEEN_COLS)
     );
-    bulk::execute_rows(tx, &sql, &rows).await?;
-    let rows: Vec<BayRow<'_>> = seen
+    bulk::execute_rows(tx, &sql, &rows).await
+}
+
+/// Writes the `bays` rows a batch changed, in one statement.
+async fn save_bays(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    piles: &HashMap<PileId, Loaded>,
+) -> Result<(), StoreError> {
+    let mut changed: Vec<(PileId, &Loaded)> = piles
         .iter()
-        .filter(|(_, l)| l.bay_changed)
+        .filter(|(_, l)| l.seen && l.bay_changed)
+        .map(|(p, l)| (*p, l))
+        .collect();
+    changed.sort_unstable_by_key(|d| d.0);
+    let rows: Vec<BayRow<'_>> = changed
+        .iter()
         .map(|(pile, l)| {
             let t = &l.telemetry;
             (
@@ -346,6 +362,14 @@ impl Store {
         wanted.sort_unstable();
         wanted.dedup();
         let mut piles = load_many(&mut tx, self.backend, &wanted).await?;
+        if let Some(deferred) = &self.seen {
+            let deferred = crate::seen::lock(deferred);
+            for (pile, l) in piles.iter_mut() {
+                if let Some(row) = deferred.get(pile.0) {
+                    l.overlay(row);
+                }
+            }
+        }
         // First pass: which reports are new. Their journal ids are reserved in one go.
         let mut seen: HashSet<(PileId, i64)> = HashSet::with_capacity(batch.len());
         let mut fates = Vec::with_capacity(batch.len());
@@ -404,6 +428,7 @@ impl Store {
                 prev: l.last_log_id,
             });
             l.last_log_id = Some(id);
+            l.first_id.get_or_insert(id);
             l.seen = true;
             if !applied {
                 out.push(Applied::OutOfOrder);
@@ -422,10 +447,111 @@ impl Store {
                 revived,
             });
         }
-        report_log::append(&mut tx, self.backend, &entries).await?;
-        insert_events(&mut tx, self.backend, &events).await?;
-        save_many(&mut tx, self.backend, &piles).await?;
-        tx.commit().await?;
-        Ok(out)
+        let horizon_ms = match self.seen {
+            Some(_) => self.min_freshness_secs().await? * 500,
+            None => 0,
+        };
+        let newest = entries.last().map(|e| e.id);
+        let (rows, undo) = self.plan_seen(&piles, horizon_ms, newest);
+        let bound = undo.as_ref().and_then(|(_, b)| *b);
+        let written = async {
+            report_log::append(&mut tx, self.backend, &entries).await?;
+            insert_events(&mut tx, self.backend, &events).await?;
+            save_seen(&mut tx, self.backend, rows).await?;
+            save_bays(&mut tx, self.backend, &piles).await?;
+            if let Some(bound) = bound {
+                crate::meta::set_in(&mut tx, REPLAY_AFTER, &bound.to_string()).await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        self.settle_seen(undo.map(|(u, _)| u), bound, written.is_ok());
+        written.map(|()| out)
+    }
+
+    /// Which `bay_seen` rows this batch writes: those whose bay changed, those held back as
+    /// long as they may be, and a slice of the waiting ones ([`crate::seen`]); the rest wait.
+    /// Returns the undo record and the replay bound to store when rows are deferred.
+    fn plan_seen(
+        &self,
+        piles: &HashMap<PileId, Loaded>,
+        horizon_ms: i64,
+        newest: Option<i64>,
+    ) -> (Vec<SeenRow>, Option<(Undo, Option<i64>)>) {
+        let journaled = piles.iter().filter(|(_, l)| l.seen);
+        let Some(deferred) = &self.seen else {
+            return (journaled.map(|(p, l)| l.seen_row(*p)).collect(), None);
+        };
+        let mut d = crate::seen::lock(deferred);
+        let mut undo = d.begin();
+        if let Some(newest) = newest {
+            d.journaled(newest);
+        }
+        let mut rows = Vec::new();
+        for (pile, l) in journaled {
+            let row = l.seen_row(*pile);
+            let may_wait = match (l.durable_at, l.telemetry.last_report_at, l.first_id) {
+                (Some(stored), Some(last), Some(first)) if !l.bay_changed => {
+                    (last.0 - stored <= horizon_ms).then_some(first)
+                }
+                _ => None,
+            };
+            match may_wait {
+                Some(first) => d.hold(&mut undo, row, first),
+                None => {
+                    d.written(&mut undo, pile.0);
+                    rows.push(row);
+                }
+            }
+        }
+        rows.extend(d.slice(&mut undo, Instant::now()));
+        let bound = d.bound_to_write();
+        (rows, Some((undo, bound)))
+    }
+
+    /// After a transaction planned by [`Store::plan_seen`] or [`Store::flush_seen`]: takes
+    /// its changes to the waiting rows back when it did not commit.
+    pub(crate) fn settle_seen(&self, undo: Option<Undo>, bound: Option<i64>, committed: bool) {
+        let (Some(deferred), Some(undo)) = (&self.seen, undo) else {
+            return;
+        };
+        let mut d = crate::seen::lock(deferred);
+        if committed {
+            if bound.is_some() {
+                d.written_bound = bound;
+            }
+        } else {
+            d.restore(undo);
+        }
+    }
+
+    /// Writes every waiting `bay_seen` row now (an idle bridge writer and a shutdown call
+    /// this; on PostgreSQL nothing waits).
+    pub async fn flush_seen(&self) -> Result<(), StoreError> {
+        let Some(deferred) = &self.seen else {
+            return Ok(());
+        };
+        if crate::seen::lock(deferred).len() == 0 {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        let (rows, undo, bound) = {
+            let mut d = crate::seen::lock(deferred);
+            let mut undo = d.begin();
+            let rows = d.drain(&mut undo);
+            (rows, undo, d.bound_to_write())
+        };
+        let written = async {
+            save_seen(&mut tx, self.backend, rows).await?;
+            if let Some(bound) = bound {
+                crate::meta::set_in(&mut tx, REPLAY_AFTER, &bound.to_string()).await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        self.settle_seen(Some(undo), bound, written.is_ok());
+        written
     }
 }

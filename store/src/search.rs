@@ -585,9 +585,12 @@ impl Store {
             None if plan.offset > 0 => self.count_matches(&plan.filters).await?,
             None => 0,
         };
+        let piles = rows
+            .iter()
+            .map(pile_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut items = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let pile = pile_from_row(r)?;
+        for pile in self.with_waiting(piles) {
             let at = LatLon {
                 lat: pile.lat,
                 lon: pile.lon,

@@ -65,7 +65,7 @@ fn offline_sql() -> String {
 impl Store {
     /// The smallest freshness limit any pile can have now, in seconds: a lower bound that
     /// lets the sweep skip every bay heard from more recently.
-    async fn min_freshness_secs(&self) -> Result<i64, StoreError> {
+    pub(crate) async fn min_freshness_secs(&self) -> Result<i64, StoreError> {
         let sites: Option<i64> = sqlx::query_scalar("SELECT MIN(freshness_secs) FROM sites")
             .fetch_one(self.pool())
             .await?;
@@ -141,6 +141,11 @@ impl Store {
             self.due_silent(now, floor, "pile_offline", "offline", &offline_sql())
                 .await?,
         );
+        if let Some(deferred) = &self.seen {
+            // A bay with a `bay_seen` row still waiting reported after what the scan read.
+            let deferred = crate::seen::lock(deferred);
+            due.retain(|d| !deferred.is_waiting(d.pile.0));
+        }
         due.extend(self.due_settled(settle_threshold).await?);
         if due.is_empty() {
             return Ok(Vec::new());
