@@ -9,6 +9,10 @@ pub struct BridgeConfig {
     pub addr: SocketAddr,
     /// Largest number of reports committed in one transaction.
     pub max_batch: usize,
+    /// Least time from one commit's start to the next one's, per writer: under load the
+    /// reports of this span share one commit (fewer syncs, fewer rewritten pages); a report
+    /// arriving after a quiet spell is committed at once.
+    pub commit_spacing: Duration,
     /// Reports waiting for a commit before the bridge answers 5.03 (back-pressure).
     pub queue_capacity: usize,
     /// Parallel writers (reports are sharded by pile so each pile's reports stay in order).
@@ -37,6 +41,11 @@ impl BridgeConfig {
             // drains faster the further behind it is (1,024 capped it at ~17,000 reports/s
             // with 100,000 piles reporting in random order; docs/benchmarks.md, run F).
             max_batch: 8192,
+            // At 20,000 reports/s over 100,000 piles: a commit every ~6 ms wrote 4,300 WAL
+            // pages a second, one every ~14 ms 2,850, with a third less server CPU and a
+            // lower p99 (docs/benchmarks.md, run J). It adds at most this much to a report's
+            // wait, and only under load.
+            commit_spacing: Duration::from_millis(12),
             // About a second of reports at full speed: past that a report would wait longer
             // than a pile's ACK_TIMEOUT (2-3 s) and come back as a retransmission, so the
             // bridge answers 5.03 instead and the pile backs off.

@@ -41,6 +41,8 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
     // starts committing at once.
     let (publish, backlog) = mpsc::channel(PUBLISH_BACKLOG);
     tokio::spawn(publisher(shared.clone(), backlog));
+    let spacing = shared.config.commit_spacing;
+    let mut last_start: Option<Instant> = None;
     loop {
         let received = match tokio::time::timeout(IDLE_FLUSH, rx.recv_many(&mut jobs, max)).await {
             Ok(n) => n,
@@ -53,6 +55,15 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
             flush(&shared).await;
             return;
         }
+        // Under load, the reports of the rest of this spacing join the batch.
+        if let Some(wait) = last_start.and_then(|t| spacing.checked_sub(t.elapsed())) {
+            tokio::time::sleep(wait).await;
+            let room = max.saturating_sub(jobs.len());
+            if room > 0 && !rx.is_empty() {
+                rx.recv_many(&mut jobs, room).await;
+            }
+        }
+        last_start = Some(Instant::now());
         let reports: Vec<IncomingReport> = jobs.iter().map(|j| j.report.clone()).collect();
         metrics::histogram!("coap_commit_batch_size").record(reports.len() as f64);
         let started = Instant::now();

@@ -325,3 +325,40 @@ mod tests {
         assert_eq!(redact("no url here"), "no url here");
     }
 }
+
+#[cfg(test)]
+mod sqlite_settings {
+    use crate::testing::TestDb;
+
+    /// Every pooled connection syncs every commit (an acknowledged report survives power
+    /// loss) and waits for the write lock instead of failing.
+    #[tokio::test]
+    async fn every_connection_syncs_each_commit() {
+        let db = TestDb::sqlite().await.expect("sqlite");
+        let mut conns = Vec::new();
+        for _ in 0..4 {
+            conns.push(db.store.pool().acquire().await.expect("connection"));
+        }
+        for conn in &mut conns {
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("pragma");
+            let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("pragma");
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("pragma");
+            assert_eq!(
+                (sync, busy, mode.as_str()),
+                (2, 10_000, "wal"),
+                "FULL, 10 s, WAL"
+            );
+        }
+        drop(conns);
+        db.drop_db().await;
+    }
+}

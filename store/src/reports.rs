@@ -505,8 +505,9 @@ impl Store {
                 }
             }
         }
-        rows.extend(d.slice(&mut undo, Instant::now()));
-        let bound = d.bound_to_write();
+        let now = Instant::now();
+        rows.extend(d.slice(&mut undo, now));
+        let bound = d.bound_to_write(now);
         (rows, Some((undo, bound)))
     }
 
@@ -518,8 +519,8 @@ impl Store {
         };
         let mut d = crate::seen::lock(deferred);
         if committed {
-            if bound.is_some() {
-                d.written_bound = bound;
+            if let Some(bound) = bound {
+                d.written_bound = Some((bound, Instant::now()));
             }
         } else {
             d.restore(undo);
@@ -540,7 +541,7 @@ impl Store {
             let mut d = crate::seen::lock(deferred);
             let mut undo = d.begin();
             let rows = d.drain(&mut undo);
-            (rows, undo, d.bound_to_write())
+            (rows, undo, d.bound_to_write(Instant::now()))
         };
         let written = async {
             save_seen(&mut tx, self.backend, rows).await?;

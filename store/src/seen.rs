@@ -27,6 +27,9 @@ use std::{
 /// Meta key: the journal id after which `bay_seen` may lack what the journal says.
 pub(crate) const REPLAY_AFTER: &str = "bay_seen_replay_after";
 
+/// How often a moving replay bound is stored, at most.
+const BOUND_EVERY: Duration = Duration::from_secs(1);
+
 /// A `bay_seen` row: pile, last_seq, last_report_at, battery, quality, last_log_id.
 pub(crate) type SeenRow = (
     i64,
@@ -82,8 +85,8 @@ pub(crate) struct Deferred {
     last_slice: Option<Instant>,
     /// The newest journal id this process committed.
     newest_id: Option<i64>,
-    /// The replay bound last written to meta.
-    pub(crate) written_bound: Option<i64>,
+    /// The replay bound last written to meta, and when.
+    pub(crate) written_bound: Option<(i64, Instant)>,
     policy: SeenPolicy,
 }
 
@@ -204,13 +207,19 @@ impl Deferred {
     }
 
     /// The journal id up to which `bay_seen` is complete once this transaction commits, if
-    /// known and not yet written.
-    pub(crate) fn bound_to_write(&self) -> Option<i64> {
+    /// known and due to be stored at `now`: when it moved and the stored one is a second
+    /// old. A stored bound that lags is still right (the replay only goes further back), so
+    /// a busy writer does not rewrite it with every commit.
+    pub(crate) fn bound_to_write(&self, now: Instant) -> Option<i64> {
         let bound = match self.by_first.first() {
             Some((first, _)) => Some(first - 1),
             None => self.newest_id,
         };
-        bound.filter(|b| Some(*b) != self.written_bound)
+        match (bound, self.written_bound) {
+            (Some(b), Some((w, _))) if b == w => None,
+            (Some(_), Some((_, at))) if now.duration_since(at) < BOUND_EVERY => None,
+            (b, _) => b,
+        }
     }
 
     /// Takes back what the transaction behind `undo` did.
@@ -307,17 +316,21 @@ mod tests {
     fn the_replay_bound_is_just_before_the_oldest_waiting_entry() {
         let mut d = Deferred::new(policy(0));
         let mut undo = d.begin();
+        let t0 = Instant::now();
         d.journaled(7);
-        assert_eq!(d.bound_to_write(), Some(7));
+        assert_eq!(d.bound_to_write(t0), Some(7));
         d.hold(&mut undo, row(5, 3), 3);
         d.hold(&mut undo, row(6, 4), 4);
         // A newer row for pile 5 stands for its older entries too.
         d.hold(&mut undo, row(5, 9), 9);
-        assert_eq!(d.bound_to_write(), Some(2));
+        assert_eq!(d.bound_to_write(t0), Some(2));
         d.written(&mut undo, 5);
-        assert_eq!(d.bound_to_write(), Some(3));
-        d.written_bound = Some(3);
-        assert_eq!(d.bound_to_write(), None, "unchanged: nothing to write");
+        assert_eq!(d.bound_to_write(t0), Some(3));
+        d.written_bound = Some((3, t0));
+        assert_eq!(d.bound_to_write(t0), None, "unchanged: nothing to write");
+        d.written(&mut undo, 6);
+        assert_eq!(d.bound_to_write(t0), None, "moved, but stored a moment ago");
+        assert_eq!(d.bound_to_write(t0 + BOUND_EVERY), Some(7));
     }
 
     #[test]
