@@ -83,9 +83,14 @@ impl Store {
             .bind(ids)
             .fetch_all(&mut *tx)
             .await?;
+            // Only rows the journal is ahead of: entries just after a bound that lags (it is
+            // stored at most once a second) are usually in the table already.
             let rows: Vec<SeenRow> = stored
                 .into_iter()
-                .filter_map(|row| replayed.get(&row.0).map(|r| merge(row, r)))
+                .filter_map(|row| {
+                    let merged = merge(row, replayed.get(&row.0)?);
+                    (merged != row).then_some(merged)
+                })
                 .collect();
             brought = rows.len();
             save_seen(&mut tx, self.backend, rows).await?;
