@@ -3,8 +3,20 @@
 use crate::{Store, StoreError};
 use sqlx::{Any, Transaction};
 
+const SELECT: &str = "SELECT value FROM meta WHERE key = $1";
 const UPSERT: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) \
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// Reads a meta value inside `tx`.
+pub(crate) async fn get_in(
+    tx: &mut Transaction<'_, Any>,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(SELECT)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
 
 /// Writes a meta value inside `tx`.
 pub(crate) async fn set_in(
@@ -23,7 +35,7 @@ pub(crate) async fn set_in(
 impl Store {
     /// Reads a meta value.
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+        Ok(sqlx::query_scalar(SELECT)
             .bind(key)
             .fetch_optional(self.pool())
             .await?)

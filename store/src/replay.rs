@@ -53,18 +53,15 @@ impl Store {
             return Ok(0);
         }
         let mut tx = self.begin_write().await?;
-        let bound: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-            .bind(REPLAY_AFTER)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let bound = bound
+        let bound = crate::meta::get_in(&mut tx, REPLAY_AFTER)
+            .await?
             .map(|b| b.parse::<i64>())
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("{REPLAY_AFTER}: {e}")))?;
         let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM report_log")
             .fetch_one(&mut *tx)
             .await?;
-        let mut brought = 0;
+        let mut rows: Vec<SeenRow> = Vec::new();
         if let Some(after) = bound.filter(|b| *b < newest) {
             let entries: Vec<Entry> = sqlx::query_as(
                 "SELECT id, pile_id, seq, at, battery, quality, applied FROM report_log \
@@ -85,19 +82,17 @@ impl Store {
             .await?;
             // Only rows the journal is ahead of: entries just after a bound that lags (it is
             // stored at most once a second) are usually in the table already.
-            let rows: Vec<SeenRow> = stored
+            rows = stored
                 .into_iter()
                 .filter_map(|row| {
                     let merged = merge(row, replayed.get(&row.0)?);
                     (merged != row).then_some(merged)
                 })
                 .collect();
-            brought = rows.len();
-            save_seen(&mut tx, self.backend, rows).await?;
         }
-        if bound != Some(newest) {
-            crate::meta::set_in(&mut tx, REPLAY_AFTER, &newest.to_string()).await?;
-        }
+        let brought = rows.len();
+        let moved = (bound != Some(newest)).then_some(newest);
+        save_seen(&mut tx, self.backend, rows, moved).await?;
         tx.commit().await?;
         if brought > 0 {
             tracing::info!(

@@ -256,18 +256,24 @@ type BayRow<'a> = (
 );
 
 /// Writes `rows` to `bay_seen` in one statement, in pile order (concurrent writers on
-/// PostgreSQL touch rows in the same order).
+/// PostgreSQL touch rows in the same order), and `bound` as the new replay bound
+/// ([`crate::seen`]) when given.
 pub(crate) async fn save_seen(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     mut rows: Vec<SeenRow>,
+    bound: Option<i64>,
 ) -> Result<(), StoreError> {
     rows.sort_unstable_by_key(|r| r.0);
     let sql = format!(
         "{SEEN_INSERT}{}{SEEN_UPSERT}",
         bulk::select_rows(backend, &SEEN_COLS)
     );
-    bulk::execute_rows(tx, &sql, &rows).await
+    bulk::execute_rows(tx, &sql, &rows).await?;
+    match bound {
+        Some(bound) => crate::meta::set_in(tx, REPLAY_AFTER, &bound.to_string()).await,
+        None => Ok(()),
+    }
 }
 
 /// Writes the `bays` rows a batch changed, in one statement.
@@ -447,9 +453,12 @@ impl Store {
                 revived,
             });
         }
-        let horizon_ms = match self.seen {
-            Some(_) => self.min_freshness_secs().await? * 500,
-            None => 0,
+        // Only a heartbeat's row may wait, so only then is the horizon worth a query.
+        let may_wait = self.seen.is_some() && piles.values().any(|l| l.seen && !l.bay_changed);
+        let horizon_ms = if may_wait {
+            self.min_freshness_secs().await? * 500
+        } else {
+            0
         };
         let newest = entries.last().map(|e| e.id);
         let (rows, undo) = self.plan_seen(&piles, horizon_ms, newest);
@@ -457,11 +466,8 @@ impl Store {
         let written = async {
             report_log::append(&mut tx, self.backend, &entries).await?;
             insert_events(&mut tx, self.backend, &events).await?;
-            save_seen(&mut tx, self.backend, rows).await?;
+            save_seen(&mut tx, self.backend, rows, bound).await?;
             save_bays(&mut tx, self.backend, &piles).await?;
-            if let Some(bound) = bound {
-                crate::meta::set_in(&mut tx, REPLAY_AFTER, &bound.to_string()).await?;
-            }
             tx.commit().await?;
             Ok::<(), StoreError>(())
         }
@@ -544,10 +550,7 @@ impl Store {
             (rows, undo, d.bound_to_write(Instant::now()))
         };
         let written = async {
-            save_seen(&mut tx, self.backend, rows).await?;
-            if let Some(bound) = bound {
-                crate::meta::set_in(&mut tx, REPLAY_AFTER, &bound.to_string()).await?;
-            }
+            save_seen(&mut tx, self.backend, rows, bound).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         }

@@ -18,8 +18,8 @@ const NEVER: SeenPolicy = SeenPolicy {
 };
 
 /// A fresh database with `piles` piles (heartbeat 60 s: freshness 150 s) and a store that
-/// defers every heartbeat.
-async fn fleet(piles: usize) -> (TestDb, Store, Vec<PileId>) {
+/// defers heartbeats under `policy`.
+async fn fleet_with(piles: usize, policy: SeenPolicy) -> (TestDb, Store, Vec<PileId>) {
     let db = TestDb::sqlite().await.expect("sqlite");
     let fleet = db
         .store
@@ -30,10 +30,15 @@ async fn fleet(piles: usize) -> (TestDb, Store, Vec<PileId>) {
     let store = db
         .store
         .clone()
-        .with_seen_policy(NEVER)
+        .with_seen_policy(policy)
         .await
         .expect("policy");
     (db, store, ids)
+}
+
+/// [`fleet_with`] under [`NEVER`].
+async fn fleet(piles: usize) -> (TestDb, Store, Vec<PileId>) {
+    fleet_with(piles, NEVER).await
 }
 
 fn report(pile: PileId, seq: i64, bay: BayReading, at: i64) -> IncomingReport {
@@ -195,22 +200,11 @@ async fn the_sweep_spares_a_bay_whose_row_waits_and_a_flush_writes_it() {
 
 #[tokio::test]
 async fn slices_write_waiting_rows_in_pile_order_over_a_pass() {
-    let db = TestDb::sqlite().await.expect("sqlite");
-    let fleet = db
-        .store
-        .provision_fleet("Sliced", "SC", 40, 60)
-        .await
-        .expect("fleet");
-    let piles: Vec<PileId> = fleet.piles.iter().map(|(p, _)| *p).collect();
-    let store = db
-        .store
-        .clone()
-        .with_seen_policy(SeenPolicy {
-            write_all_up_to: 0,
-            pass: Duration::from_millis(200),
-        })
-        .await
-        .expect("policy");
+    let policy = SeenPolicy {
+        write_all_up_to: 0,
+        pass: Duration::from_millis(200),
+    };
+    let (db, store, piles) = fleet_with(40, policy).await;
     let t0 = store::now().0;
     let first: Vec<IncomingReport> = piles
         .iter()
