@@ -14,8 +14,14 @@ pub fn spawn(service: Chargebay, every: Duration) -> JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = store.checkpoint().await {
-                tracing::warn!(error = %e, "checkpoint failed");
+            let started = std::time::Instant::now();
+            match store.checkpoint().await {
+                Ok(done) => {
+                    metrics::histogram!("sqlite_checkpoint_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    metrics::gauge!("sqlite_wal_frames").set(done.wal_frames as f64);
+                }
+                Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
             }
         }
     });

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A file operation on the database's own file failed (SQLite).
+    #[error("database file: {0}")]
+    Io(String),
     /// Password hashing failed.
     #[error("password hashing failed")]
     Hash,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod bulk;
+pub mod checkpoint;
 pub mod credentials;
 mod error;
 pub mod events;
@@ -66,6 +67,9 @@ pub struct Store {
     reserve_queue: std::sync::Arc<reservations::ReserveQueue>,
     /// `bay_seen` rows waiting to be written (SQLite only; [`seen`]).
     seen: Option<std::sync::Arc<std::sync::Mutex<seen::Deferred>>>,
+    /// The SQLite database file, synced after each checkpoint ([`checkpoint`]); `None` for
+    /// PostgreSQL and in-memory databases.
+    db_file: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl Store {
@@ -118,8 +122,13 @@ impl Store {
             backend,
             reserve_queue: Default::default(),
             seen,
+            db_file: None,
         };
         store.migrate().await?;
+        let store = Store {
+            db_file: checkpoint::open_db_file(&store).await?,
+            ..store
+        };
         store.replay_seen().await?;
         Ok(store)
     }
@@ -151,17 +160,6 @@ impl Store {
     /// Checks that the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Copies committed WAL pages into the SQLite database file without waiting for readers
-    /// or the writer (a passive checkpoint), so commits never pay for it. No-op on PostgreSQL.
-    pub async fn checkpoint(&self) -> Result<(), StoreError> {
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&self.pool)
-                .await?;
-        }
         Ok(())
     }
 
