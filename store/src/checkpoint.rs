@@ -71,14 +71,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_checkpoint_copies_the_wal_and_syncs_the_file() {
-        let db = TestDb::sqlite().await.unwrap();
+        let db = TestDb::sqlite().await.expect("sqlite");
         let store = &db.store;
         assert!(store.db_file.is_some(), "a file database is synced");
         sqlx::query("INSERT INTO meta (key, value) VALUES ('t', 'v')")
             .execute(store.pool())
             .await
-            .unwrap();
-        let done = store.checkpoint().await.unwrap();
+            .expect("insert");
+        let done = store.checkpoint().await.expect("checkpoint");
         assert!(done.wal_frames > 0);
         assert_eq!(
             done.copied_frames, done.wal_frames,
