@@ -72,6 +72,13 @@ const INSERT_EVENTS: &str = "INSERT INTO events (at, kind, site_id, pile_id, res
 /// Parameters per event row.
 const EVENT_PARAMS: usize = 8;
 
+/// The newest changes of all piles.
+const CHANGES: &str = "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, cause, \
+     data FROM events ORDER BY id DESC LIMIT $1";
+/// One pile's newest changes (`events_pile_time`, no sort).
+const PILE_CHANGES: &str = "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, \
+     cause, data FROM events WHERE pile_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
+
 /// Binds `e`'s values, in [`INSERT_EVENTS`]' column order.
 fn bind_event<'q>(
     q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
@@ -215,17 +222,16 @@ impl Store {
     }
 
     /// The newest state changes (everything in the event log but the reports themselves),
-    /// optionally for one pile, newest first.
+    /// optionally for one pile, newest first (a pile's by time, through `events_pile_time`).
     pub async fn recent_changes(
         &self,
         pile: Option<PileId>,
         limit: i64,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, cause, data FROM events \
-             WHERE ($1 IS NULL OR pile_id = $1) ORDER BY id DESC LIMIT $2",
-        )
-        .bind(pile.map(|p| p.0))
+        let rows = match pile {
+            Some(p) => sqlx::query(PILE_CHANGES).bind(p.0),
+            None => sqlx::query(CHANGES),
+        }
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
@@ -247,5 +253,42 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{admin::analytics, testing::TestDb};
+    use sqlx::Row;
+
+    /// Every per-pile read of the event log seeks `events_pile_time` and needs no sort, so
+    /// one pile-keyed index is enough (each extra one costs every state change a page).
+    #[tokio::test]
+    async fn per_pile_reads_seek_the_pile_time_index_without_sorting() {
+        let db = TestDb::sqlite().await.expect("sqlite");
+        for sql in [
+            super::PILE_CHANGES,
+            analytics::KIND_BEFORE,
+            analytics::CHANGES_BETWEEN,
+            analytics::LAST_OF_KIND,
+        ] {
+            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .bind(1_i64)
+                .bind("bay_changed")
+                .bind(0_i64)
+                .bind(0_i64)
+                .fetch_all(db.store.pool())
+                .await
+                .expect("plan")
+                .iter()
+                .map(|r| r.try_get::<String, _>("detail").expect("detail"))
+                .collect();
+            let plan = plan.join("; ");
+            assert!(
+                plan.contains("USING INDEX events_pile_time (pile_id=?"),
+                "{sql}: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+        }
     }
 }

@@ -3,6 +3,17 @@
 //! outcomes.
 
 use crate::{Store, StoreError};
+
+// A pile's events are read through `events_pile_time (pile_id, at, id)`; the query-plan test
+// in `events` keeps these three on it.
+/// A pile's last event of a kind before a time.
+pub(crate) const KIND_BEFORE: &str = "SELECT data FROM events WHERE pile_id = $1 AND kind = $2 \
+     AND at < $3 ORDER BY at DESC, id DESC LIMIT 1";
+/// A pile's state and bay changes in a time range, oldest first.
+pub(crate) const CHANGES_BETWEEN: &str = "SELECT at, kind, data FROM events WHERE pile_id = $1 \
+     AND kind IN ('pile_state_changed', 'bay_changed') AND at >= $2 AND at < $3 ORDER BY at, id";
+/// When a pile last had an event of a kind.
+pub(crate) const LAST_OF_KIND: &str = "SELECT MAX(at) FROM events WHERE pile_id = $1 AND kind = $2";
 use domain::{Millis, PileId, SiteId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -41,13 +52,10 @@ impl Store {
         to: Millis,
     ) -> Result<PileHistory, StoreError> {
         let before = |kind: &'static str| {
-            sqlx::query_scalar::<_, String>(
-                "SELECT data FROM events WHERE pile_id = $1 AND kind = $2 AND at < $3 \
-                 ORDER BY at DESC, id DESC LIMIT 1",
-            )
-            .bind(pile.0)
-            .bind(kind)
-            .bind(from.0)
+            sqlx::query_scalar::<_, String>(KIND_BEFORE)
+                .bind(pile.0)
+                .bind(kind)
+                .bind(from.0)
         };
         let state_before = before("pile_state_changed")
             .fetch_optional(self.pool())
@@ -58,16 +66,12 @@ impl Store {
             .await?
             .and_then(|d| to_of(&d));
         let (reports, report_before) = self.pile_report_times(pile, from, to).await?;
-        let rows = sqlx::query(
-            "SELECT at, kind, data FROM events WHERE pile_id = $1 \
-             AND kind IN ('pile_state_changed', 'bay_changed') AND at >= $2 AND at < $3 \
-             ORDER BY at, id",
-        )
-        .bind(pile.0)
-        .bind(from.0)
-        .bind(to.0)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(CHANGES_BETWEEN)
+            .bind(pile.0)
+            .bind(from.0)
+            .bind(to.0)
+            .fetch_all(self.pool())
+            .await?;
         let mut h = PileHistory {
             pile,
             state_before,
@@ -126,12 +130,11 @@ impl Store {
         pile: PileId,
         kind: &str,
     ) -> Result<Option<Millis>, StoreError> {
-        let at: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(at) FROM events WHERE pile_id = $1 AND kind = $2")
-                .bind(pile.0)
-                .bind(kind)
-                .fetch_one(self.pool())
-                .await?;
+        let at: Option<i64> = sqlx::query_scalar(LAST_OF_KIND)
+            .bind(pile.0)
+            .bind(kind)
+            .fetch_one(self.pool())
+            .await?;
         Ok(at.map(Millis))
     }
 }
