@@ -10,6 +10,7 @@
 //! Syncing more often than SQLite would never weakens durability.
 
 use crate::{Backend, Store, StoreError};
+use sqlx::AnyPool;
 use std::{fs::File, sync::Arc};
 
 /// What one checkpoint did (SQLite; all zero on PostgreSQL).
@@ -47,13 +48,16 @@ impl Store {
     }
 }
 
-/// The database file behind `store`'s main schema, opened for syncing (SQLite files only).
-pub(crate) async fn open_db_file(store: &Store) -> Result<Option<Arc<File>>, StoreError> {
-    if store.backend != Backend::Sqlite {
+/// The database file behind `pool`'s main schema, opened for syncing (SQLite files only).
+pub(crate) async fn open_db_file(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<Option<Arc<File>>, StoreError> {
+    if backend != Backend::Sqlite {
         return Ok(None);
     }
     let rows: Vec<(i64, String, String)> = sqlx::query_as("PRAGMA database_list")
-        .fetch_all(&store.pool)
+        .fetch_all(pool)
         .await?;
     let Some((_, _, path)) = rows.into_iter().find(|(_, name, _)| name == "main") else {
         return Ok(None);

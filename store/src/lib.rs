@@ -117,18 +117,15 @@ impl Store {
                 seen::SeenPolicy::default(),
             )))
         });
+        let db_file = checkpoint::open_db_file(&pool, backend).await?;
         let store = Store {
             pool,
             backend,
             reserve_queue: Default::default(),
             seen,
-            db_file: None,
+            db_file,
         };
         store.migrate().await?;
-        let store = Store {
-            db_file: checkpoint::open_db_file(&store).await?,
-            ..store
-        };
         store.replay_seen().await?;
         Ok(store)
     }

@@ -468,7 +468,7 @@ impl Store {
             insert_events(&mut tx, self.backend, &events).await?;
             save_seen(&mut tx, self.backend, rows, bound).await?;
             save_bays(&mut tx, self.backend, &piles).await?;
-            let syncing = std::time::Instant::now();
+            let syncing = Instant::now();
             tx.commit().await?;
             // The durable part of a report batch's commit: the database's own sync.
             metrics::histogram!("store_report_sync_seconds")
