@@ -11,7 +11,7 @@
 
 use crate::{Backend, StoreError};
 use serde::de::DeserializeOwned;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 /// The SQL type of a column in a JSON row set (PostgreSQL needs it spelled out; SQLite takes
 /// each JSON value's own type).
@@ -49,15 +49,24 @@ pub(crate) fn select_rows(backend: Backend, cols: &[Col]) -> String {
 
 /// `exprs` of every row a query yields, aggregated into one JSON array of arrays (`'[]'` or
 /// NULL when there are none): wrap a query whose select list is `exprs` aliased `c0, c1, …`.
-pub(crate) fn aggregate_rows(backend: Backend, exprs: usize, inner: &str) -> String {
+/// The integer scalars `extras` (uncorrelated subqueries such as `(SELECT MAX(id) FROM t)`)
+/// follow in the same row: facts a transaction needs beside the rows, read in the same round
+/// trip ([`fetch_rows_and`]).
+pub(crate) fn aggregate_rows(
+    backend: Backend,
+    exprs: usize,
+    inner: &str,
+    extras: &[&str],
+) -> String {
     let cols: Vec<String> = (0..exprs).map(|i| format!("c{i}")).collect();
+    let extras: String = extras.iter().map(|e| format!(", {e}")).collect();
     match backend {
         Backend::Sqlite => format!(
-            "SELECT json_group_array(json_array({})) FROM ({inner})",
+            "SELECT json_group_array(json_array({})){extras} FROM ({inner})",
             cols.join(", ")
         ),
         Backend::Postgres => format!(
-            "WITH q AS ({inner}) SELECT json_agg(json_build_array({}))::TEXT FROM q",
+            "WITH q AS ({inner}) SELECT json_agg(json_build_array({}))::TEXT{extras} FROM q",
             cols.join(", ")
         ),
     }
@@ -73,16 +82,23 @@ pub(crate) fn aliased(exprs: &[&str]) -> String {
         .join(", ")
 }
 
-/// Runs an [`aggregate_rows`] query with JSON parameter `param` and decodes its rows.
-pub(crate) async fn fetch_rows<T: DeserializeOwned>(
+/// Runs an [`aggregate_rows`] query with JSON parameter `param`: its rows, decoded, and
+/// its `N` extras.
+pub(crate) async fn fetch_rows_and<T: DeserializeOwned, const N: usize>(
     tx: &mut Transaction<'_, Any>,
     sql: &str,
     param: String,
-) -> Result<Vec<T>, StoreError> {
-    let json: Option<String> = sqlx::query_scalar(sql)
-        .bind(param)
-        .fetch_one(&mut **tx)
-        .await?;
+) -> Result<(Vec<T>, [Option<i64>; N]), StoreError> {
+    let row = sqlx::query(sql).bind(param).fetch_one(&mut **tx).await?;
+    let json: Option<String> = row.try_get(0)?;
+    let mut extras = [None; N];
+    for (i, e) in extras.iter_mut().enumerate() {
+        *e = row.try_get(i + 1)?;
+    }
+    Ok((decode(json)?, extras))
+}
+
+fn decode<T: DeserializeOwned>(json: Option<String>) -> Result<Vec<T>, StoreError> {
     match json {
         None => Ok(Vec::new()),
         Some(j) => serde_json::from_str(&j)
@@ -90,24 +106,166 @@ pub(crate) async fn fetch_rows<T: DeserializeOwned>(
     }
 }
 
-/// Runs a statement that takes its rows as JSON parameter `$1` ([`select_rows`]).
-pub(crate) async fn execute_rows<T: serde::Serialize>(
-    tx: &mut Transaction<'_, Any>,
-    sql: &str,
-    rows: &[T],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
+/// One statement of a transaction's writes, with its text parameters (`$1`, `$2`, … of its
+/// own). Several run together through [`execute_all`].
+#[derive(Debug, Clone)]
+pub(crate) struct Write {
+    sql: String,
+    params: Vec<Option<String>>,
+    /// Nothing to write: PostgreSQL skips it; SQLite runs it anyway (it then affects no row)
+    /// so that a batch's text never changes and stays prepared.
+    empty: bool,
+}
+
+impl Write {
+    /// `sql` taking `rows` as JSON parameter `$1` ([`select_rows`]); with no rows, `$1` is
+    /// NULL, which `json_each` reads as no rows.
+    pub(crate) fn rows<T: serde::Serialize>(sql: String, rows: &[T]) -> Result<Self, StoreError> {
+        let json = if rows.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::to_string(rows)
+                    .map_err(|e| StoreError::Corrupt(format!("bulk rows do not encode: {e}")))?,
+            )
+        };
+        Ok(Write {
+            sql,
+            empty: json.is_none(),
+            params: vec![json],
+        })
     }
-    let json = serde_json::to_string(rows)
-        .map_err(|e| StoreError::Corrupt(format!("bulk rows do not encode: {e}")))?;
-    sqlx::query(sql).bind(json).execute(&mut **tx).await?;
+
+    /// `sql` with text parameters `params`; `empty` when it would write nothing (its SQL must
+    /// then affect no row on SQLite, e.g. through `WHERE $n IS NOT NULL`).
+    pub(crate) fn statement(sql: String, params: Vec<Option<String>>, empty: bool) -> Self {
+        Write { sql, params, empty }
+    }
+}
+
+/// `sql` with every parameter `$n` renamed `$(n + offset)`.
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
+}
+
+/// Runs `writes` in order inside `tx`. On SQLite they go as one multi-statement query, each
+/// statement's parameters renumbered after the previous ones': one round trip to the
+/// connection's thread instead of one per statement (each is a wake-up that waits for a core
+/// on a busy machine; docs/benchmarks.md, run L). PostgreSQL's protocol takes one statement
+/// with parameters at a time, so there they run one by one, skipping the empty ones.
+pub(crate) async fn execute_all(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    writes: Vec<Write>,
+) -> Result<(), StoreError> {
+    match backend {
+        Backend::Sqlite => {
+            let mut sql = String::new();
+            let mut params = Vec::new();
+            for w in writes {
+                sql.push_str(&renumber(&w.sql, params.len()));
+                sql.push_str(";\n");
+                params.extend(w.params);
+            }
+            let mut q = sqlx::query(&sql);
+            for p in params {
+                q = q.bind(p);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Backend::Postgres => {
+            for w in writes.into_iter().filter(|w| !w.empty) {
+                let mut q = sqlx::query(&w.sql);
+                for p in w.params {
+                    q = q.bind(p);
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sqlite_runs_a_batch_of_writes_as_one_query() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("memory database");
+        sqlx::raw_sql("CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE m (k TEXT, v TEXT)")
+            .execute(&pool)
+            .await
+            .expect("tables");
+        let insert = || {
+            format!(
+                "INSERT INTO t (a, b) {}",
+                select_rows(Backend::Sqlite, &[Col::Int, Col::Text])
+            )
+        };
+        let set = |v: Option<&str>| {
+            Write::statement(
+                "INSERT INTO m (k, v) SELECT $1, $2 WHERE $2 IS NOT NULL".into(),
+                vec![Some("key".into()), v.map(str::to_owned)],
+                v.is_none(),
+            )
+        };
+        let writes = vec![
+            Write::rows(insert(), &[(1, "one"), (2, "two")]).expect("rows"),
+            Write::rows::<(i64, &str)>(insert(), &[]).expect("no rows"),
+            set(None),
+            set(Some("kept")),
+            Write::rows(insert(), &[(3, "three")]).expect("rows"),
+        ];
+        let mut tx = pool.begin().await.expect("tx");
+        execute_all(&mut tx, Backend::Sqlite, writes)
+            .await
+            .expect("writes");
+        tx.commit().await.expect("commit");
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT a, b FROM t ORDER BY a")
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        let names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(names, ["one", "two", "three"]);
+        let meta: Vec<(String, String)> = sqlx::query_as("SELECT k, v FROM m")
+            .fetch_all(&pool)
+            .await
+            .expect("meta");
+        assert_eq!(meta, [("key".to_owned(), "kept".to_owned())]);
+    }
+
+    #[test]
+    fn renumbering_shifts_every_parameter() {
+        assert_eq!(
+            renumber("SELECT $1, $2 WHERE $1 > 0", 3),
+            "SELECT $4, $5 WHERE $4 > 0"
+        );
+        assert_eq!(renumber("x = $10 AND y = '$'", 1), "x = $11 AND y = '$'");
+        assert_eq!(renumber("no parameters", 5), "no parameters");
+    }
 
     #[test]
     fn row_sets_name_their_types_only_on_postgres() {
@@ -129,9 +287,13 @@ mod tests {
         let inner = format!("SELECT {} FROM t", aliased(&["a", "b + 1"]));
         assert_eq!(inner, "SELECT a AS c0, b + 1 AS c1 FROM t");
         assert_eq!(
-            aggregate_rows(Backend::Sqlite, 2, &inner),
+            aggregate_rows(Backend::Sqlite, 2, &inner, &[]),
             "SELECT json_group_array(json_array(c0, c1)) FROM (SELECT a AS c0, b + 1 AS c1 FROM t)"
         );
-        assert!(aggregate_rows(Backend::Postgres, 2, &inner).starts_with("WITH q AS (SELECT"));
+        assert!(aggregate_rows(Backend::Postgres, 2, &inner, &[]).starts_with("WITH q AS (SELECT"));
+        assert_eq!(
+            aggregate_rows(Backend::Sqlite, 1, "SELECT a AS c0 FROM t", &["(SELECT 1)"]),
+            "SELECT json_group_array(json_array(c0)), (SELECT 1) FROM (SELECT a AS c0 FROM t)"
+        );
     }
 }

@@ -124,6 +124,17 @@ pub(crate) async fn insert_events(
     backend: Backend,
     events: &[NewEvent],
 ) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    bulk::execute_all(tx, backend, vec![events_write(backend, events)?]).await
+}
+
+/// The statement that appends `events` (for [`bulk::execute_all`]).
+pub(crate) fn events_write(
+    backend: Backend,
+    events: &[NewEvent],
+) -> Result<bulk::Write, StoreError> {
     let rows: Vec<EventRow<'_>> = events
         .iter()
         .map(|e| {
@@ -141,7 +152,7 @@ pub(crate) async fn insert_events(
         .collect();
     let columns = INSERT_EVENTS.trim_end_matches("VALUES ");
     let sql = format!("{columns}{}", bulk::select_rows(backend, &EVENT_COLS));
-    bulk::execute_rows(tx, &sql, &rows).await
+    bulk::Write::rows(sql, &rows)
 }
 
 impl From<LoggedReport> for Event {

@@ -78,12 +78,18 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<LoggedReport, StoreError> {
     })
 }
 
+/// The largest journal id, as a scalar subquery ([`crate::bulk::aggregate_rows`]): what
+/// [`reserve_ids`] needs on SQLite, read with the batch's first statement.
+pub(crate) const LAST_ID: &str = "(SELECT COALESCE(MAX(id), 0) FROM report_log)";
+
 /// Reserves `n` new journal ids inside the write transaction `tx`, in increasing order.
-/// SQLite's write lock makes "after the largest" safe; PostgreSQL draws from the sequence.
+/// SQLite's write lock makes "after the largest" safe (`last`: [`LAST_ID`], read inside `tx`;
+/// queried here when not given); PostgreSQL draws from the sequence.
 pub(crate) async fn reserve_ids(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     n: usize,
+    last: Option<i64>,
 ) -> Result<Vec<i64>, StoreError> {
     if n == 0 {
         return Ok(Vec::new());
@@ -91,9 +97,14 @@ pub(crate) async fn reserve_ids(
     let count = i64::try_from(n).unwrap_or(i64::MAX);
     match backend {
         Backend::Sqlite => {
-            let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM report_log")
-                .fetch_one(&mut **tx)
-                .await?;
+            let last: i64 = match last {
+                Some(last) => last,
+                None => {
+                    sqlx::query_scalar(&format!("SELECT {LAST_ID}"))
+                        .fetch_one(&mut **tx)
+                        .await?
+                }
+            };
             Ok((last + 1..=last + count).collect())
         }
         Backend::Postgres => {
@@ -140,12 +151,11 @@ type LogRow<'a> = (
     Option<i64>,
 );
 
-/// Appends `entries` in one statement.
-pub(crate) async fn append(
-    tx: &mut Transaction<'_, Any>,
+/// The statement that appends `entries` (for [`crate::bulk::execute_all`]).
+pub(crate) fn append_write(
     backend: Backend,
     entries: &[NewEntry<'_>],
-) -> Result<(), StoreError> {
+) -> Result<bulk::Write, StoreError> {
     let rows: Vec<LogRow<'_>> = entries
         .iter()
         .map(|e| {
@@ -165,7 +175,7 @@ pub(crate) async fn append(
         })
         .collect();
     let sql = format!("{INSERT}{}", bulk::select_rows(backend, &COLS));
-    bulk::execute_rows(tx, &sql, &rows).await
+    bulk::Write::rows(sql, &rows)
 }
 
 /// Whether the chain starting at `head` holds `seq`. The applied entries' sequence numbers

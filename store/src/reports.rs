@@ -4,7 +4,7 @@
 
 use crate::{
     bulk::{self, Col},
-    events::{insert_events, NewEvent},
+    events::{events_write, NewEvent},
     report_log,
     seen::{SeenRow, Undo, REPLAY_AFTER},
     Backend, Store, StoreError,
@@ -176,15 +176,24 @@ impl Loaded {
 /// what the journal keeps in reach (it is ignored either way; only the answer's words differ).
 const DUPLICATE_WALK: usize = 64;
 
+/// What a batch reads besides its piles, in the same statement.
+struct BatchFacts {
+    /// The journal's largest id (SQLite: [`report_log::reserve_ids`] continues from it).
+    last_log_id: Option<i64>,
+    /// [`crate::staleness::min_freshness_secs`] now.
+    min_freshness_secs: i64,
+}
+
 /// The bays of `piles` (unknown piles are simply absent), in one statement for a whole
 /// batch: the ids go in as one JSON parameter and the rows come back as one JSON value
-/// ([`bulk`]). On PostgreSQL the rows stay locked until the commit, in pile order, so that
-/// two bridge instances never apply reports of the same pile at once.
+/// ([`bulk`]), with the [`BatchFacts`] beside them. On PostgreSQL the rows stay locked until
+/// the commit, in pile order, so that two bridge instances never apply reports of the same
+/// pile at once.
 async fn load_many(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     piles: &[PileId],
-) -> Result<HashMap<PileId, Loaded>, StoreError> {
+) -> Result<(HashMap<PileId, Loaded>, BatchFacts), StoreError> {
     let from = "FROM bays b JOIN bay_seen bs ON bs.pile_id = b.pile_id \
                 JOIN piles p ON p.id = b.pile_id";
     let lock = match backend {
@@ -196,10 +205,24 @@ async fn load_many(
         bulk::aliased(&LOAD_COLUMNS),
         crate::json_ids(backend, "$1")
     );
-    let sql = bulk::aggregate_rows(backend, LOAD_COLUMNS.len(), &inner);
+    let last_id = match backend {
+        Backend::Sqlite => report_log::LAST_ID,
+        Backend::Postgres => "NULL::BIGINT",
+    };
+    let extras = [last_id, crate::staleness::SITES_MIN_FRESHNESS];
+    let sql = bulk::aggregate_rows(backend, LOAD_COLUMNS.len(), &inner, &extras);
     let ids = format!("[{}]", crate::join_ids(piles.iter().map(|p| p.0)));
-    let rows: Vec<LoadRow> = bulk::fetch_rows(tx, &sql, ids).await?;
-    rows.into_iter().map(LoadRow::into_loaded).collect()
+    let (rows, [last_log_id, sites_freshness]) =
+        bulk::fetch_rows_and::<LoadRow, 2>(tx, &sql, ids).await?;
+    let facts = BatchFacts {
+        last_log_id,
+        min_freshness_secs: crate::staleness::min_freshness_secs(sites_freshness),
+    };
+    let piles = rows
+        .into_iter()
+        .map(LoadRow::into_loaded)
+        .collect::<Result<_, _>>()?;
+    Ok((piles, facts))
 }
 
 /// Whether `next` differs from `before` in what the `bays` row keeps.
@@ -255,33 +278,40 @@ type BayRow<'a> = (
     i64,
 );
 
-/// Writes `rows` to `bay_seen` in one statement, in pile order (concurrent writers on
-/// PostgreSQL touch rows in the same order), and `bound` as the new replay bound
-/// ([`crate::seen`]) when given.
+/// Writes `rows` to `bay_seen` and `bound` as the new replay bound ([`seen_writes`]).
 pub(crate) async fn save_seen(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    mut rows: Vec<SeenRow>,
+    rows: Vec<SeenRow>,
     bound: Option<i64>,
 ) -> Result<(), StoreError> {
+    bulk::execute_all(tx, backend, seen_writes(backend, rows, bound)?).await
+}
+
+/// The statements that write `rows` to `bay_seen`, in pile order (concurrent writers on
+/// PostgreSQL touch rows in the same order), and `bound` as the new replay bound
+/// ([`crate::seen`]) when given.
+fn seen_writes(
+    backend: Backend,
+    mut rows: Vec<SeenRow>,
+    bound: Option<i64>,
+) -> Result<Vec<bulk::Write>, StoreError> {
     rows.sort_unstable_by_key(|r| r.0);
     let sql = format!(
         "{SEEN_INSERT}{}{SEEN_UPSERT}",
         bulk::select_rows(backend, &SEEN_COLS)
     );
-    bulk::execute_rows(tx, &sql, &rows).await?;
-    match bound {
-        Some(bound) => crate::meta::set_in(tx, REPLAY_AFTER, &bound.to_string()).await,
-        None => Ok(()),
-    }
+    Ok(vec![
+        bulk::Write::rows(sql, &rows)?,
+        crate::meta::set_write(REPLAY_AFTER, bound.map(|b| b.to_string())),
+    ])
 }
 
-/// Writes the `bays` rows a batch changed, in one statement.
-async fn save_bays(
-    tx: &mut Transaction<'_, Any>,
+/// The statement that writes the `bays` rows a batch changed.
+fn bays_write(
     backend: Backend,
     piles: &HashMap<PileId, Loaded>,
-) -> Result<(), StoreError> {
+) -> Result<bulk::Write, StoreError> {
     let mut changed: Vec<(PileId, &Loaded)> = piles
         .iter()
         .filter(|(_, l)| l.seen && l.bay_changed)
@@ -310,7 +340,7 @@ async fn save_bays(
         "{BAY_INSERT}{}{BAY_UPSERT}",
         bulk::select_rows(backend, &BAY_COLS)
     );
-    bulk::execute_rows(tx, &sql, &rows).await
+    bulk::Write::rows(sql, &rows)
 }
 
 fn change_events(r: &IncomingReport, site: SiteId, c: &ReadingChange) -> Vec<NewEvent> {
@@ -367,7 +397,7 @@ impl Store {
         let mut wanted: Vec<PileId> = batch.iter().map(|r| r.pile).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let mut piles = load_many(&mut tx, self.backend, &wanted).await?;
+        let (mut piles, facts) = load_many(&mut tx, self.backend, &wanted).await?;
         if let Some(deferred) = &self.seen {
             let deferred = crate::seen::lock(deferred);
             for (pile, l) in piles.iter_mut() {
@@ -400,7 +430,7 @@ impl Store {
             fates.push(fate);
         }
         let new = fates.iter().filter(|f| matches!(f, Fate::New)).count();
-        let mut ids = report_log::reserve_ids(&mut tx, self.backend, new)
+        let mut ids = report_log::reserve_ids(&mut tx, self.backend, new, facts.last_log_id)
             .await?
             .into_iter();
         // Second pass, in arrival order: apply, journal, collect change events.
@@ -453,21 +483,20 @@ impl Store {
                 revived,
             });
         }
-        // Only a heartbeat's row may wait, so only then is the horizon worth a query.
-        let may_wait = self.seen.is_some() && piles.values().any(|l| l.seen && !l.bay_changed);
-        let horizon_ms = if may_wait {
-            self.min_freshness_secs().await? * 500
-        } else {
-            0
-        };
+        // A heartbeat's row may wait half the shortest freshness limit.
+        let horizon_ms = facts.min_freshness_secs * 500;
         let newest = entries.last().map(|e| e.id);
         let (rows, undo) = self.plan_seen(&piles, horizon_ms, newest);
         let bound = undo.as_ref().and_then(|(_, b)| *b);
         let written = async {
-            report_log::append(&mut tx, self.backend, &entries).await?;
-            insert_events(&mut tx, self.backend, &events).await?;
-            save_seen(&mut tx, self.backend, rows, bound).await?;
-            save_bays(&mut tx, self.backend, &piles).await?;
+            // One round trip on SQLite for all four tables ([`bulk::execute_all`]).
+            let mut writes = vec![
+                report_log::append_write(self.backend, &entries)?,
+                events_write(self.backend, &events)?,
+            ];
+            writes.extend(seen_writes(self.backend, rows, bound)?);
+            writes.push(bays_write(self.backend, &piles)?);
+            bulk::execute_all(&mut tx, self.backend, writes).await?;
             let syncing = Instant::now();
             tx.commit().await?;
             // The durable part of a report batch's commit: the database's own sync.

@@ -62,16 +62,25 @@ fn offline_sql() -> String {
     )
 }
 
+/// The smallest freshness limit a site sets, as a scalar subquery (NULL when none sets one).
+pub(crate) const SITES_MIN_FRESHNESS: &str = "(SELECT MIN(freshness_secs) FROM sites)";
+
+/// The smallest freshness limit any pile can have, in seconds, given
+/// [`SITES_MIN_FRESHNESS`].
+pub(crate) fn min_freshness_secs(sites: Option<i64>) -> i64 {
+    // `heartbeat_secs > 0`, and the default grows with the heartbeat.
+    let piles = default_freshness_secs(1);
+    sites.map_or(piles, |s| s.min(piles))
+}
+
 impl Store {
     /// The smallest freshness limit any pile can have now, in seconds: a lower bound that
     /// lets the sweep skip every bay heard from more recently.
     pub(crate) async fn min_freshness_secs(&self) -> Result<i64, StoreError> {
-        let sites: Option<i64> = sqlx::query_scalar("SELECT MIN(freshness_secs) FROM sites")
+        let sites: Option<i64> = sqlx::query_scalar(&format!("SELECT {SITES_MIN_FRESHNESS}"))
             .fetch_one(self.pool())
             .await?;
-        // `heartbeat_secs > 0`, and the default grows with the heartbeat.
-        let piles = default_freshness_secs(1);
-        Ok(sites.map_or(piles, |s| s.min(piles)))
+        Ok(min_freshness_secs(sites))
     }
 
     async fn due_silent(
