@@ -10,6 +10,7 @@ mod dedup;
 mod message;
 mod observe;
 mod routes;
+mod send_batch;
 mod server;
 mod writer;
 

@@ -64,6 +64,11 @@ impl Shared {
         }
     }
 
+    /// Sends each datagram of `out` to its peer, in a few system calls ([`crate::send_batch`]).
+    pub(crate) async fn send_many(&self, out: &[(Vec<u8>, SocketAddr)]) {
+        crate::send_batch::send_all(&self.socket, out).await;
+    }
+
     pub(crate) fn remember(&self, peer: SocketAddr, mid: u16, bytes: &[u8]) {
         self.dedup
             .lock()

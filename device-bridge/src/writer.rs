@@ -124,14 +124,15 @@ async fn publisher(
     }
 }
 
-/// Answers every report of a committed batch (2.04, or 4.04 for an unknown pile) and keeps
-/// the answers for retransmissions.
+/// Answers every report of a committed batch (2.04, or 4.04 for an unknown pile), all in a
+/// few system calls, and keeps the answers for retransmissions.
 async fn acknowledge(
     shared: Arc<Shared>,
     jobs: Vec<Job>,
     applied: Vec<Applied>,
     committed: Instant,
 ) {
+    let mut out = Vec::with_capacity(jobs.len());
     for (job, a) in jobs.into_iter().zip(applied) {
         let (code, msg): (ResponseType, &str) = match a {
             Applied::Applied { .. } => (ResponseType::Changed, ""),
@@ -155,6 +156,7 @@ async fn acknowledge(
         };
         let bytes = encode(&packet);
         shared.remember(job.peer, job.ex.mid, &bytes);
-        shared.send(&bytes, job.peer).await;
+        out.push((bytes, job.peer));
     }
+    shared.send_many(&out).await;
 }
