@@ -107,14 +107,19 @@ fn decode<T: DeserializeOwned>(json: Option<String>) -> Result<Vec<T>, StoreErro
 }
 
 /// One statement of a transaction's writes, with its text parameters (`$1`, `$2`, … of its
-/// own). Several run together through [`execute_all`].
+/// own). Several run together through [`execute_all`]. A statement with a NULL parameter
+/// writes nothing: PostgreSQL skips it; SQLite runs it anyway (its SQL must then affect no
+/// row) so that a batch's text never changes and stays prepared.
 #[derive(Debug, Clone)]
 pub(crate) struct Write {
     sql: String,
     params: Vec<Option<String>>,
-    /// Nothing to write: PostgreSQL skips it; SQLite runs it anyway (it then affects no row)
-    /// so that a batch's text never changes and stays prepared.
-    empty: bool,
+}
+
+impl Write {
+    fn is_empty(&self) -> bool {
+        self.params.iter().any(Option::is_none)
+    }
 }
 
 impl Write {
@@ -131,15 +136,14 @@ impl Write {
         };
         Ok(Write {
             sql,
-            empty: json.is_none(),
             params: vec![json],
         })
     }
 
-    /// `sql` with text parameters `params`; `empty` when it would write nothing (its SQL must
-    /// then affect no row on SQLite, e.g. through `WHERE $n IS NOT NULL`).
-    pub(crate) fn statement(sql: String, params: Vec<Option<String>>, empty: bool) -> Self {
-        Write { sql, params, empty }
+    /// `sql` with text parameters `params`; when one is NULL its SQL must affect no row
+    /// (e.g. through `WHERE $n IS NOT NULL`).
+    pub(crate) fn statement(sql: String, params: Vec<Option<String>>) -> Self {
+        Write { sql, params }
     }
 }
 
@@ -191,7 +195,7 @@ pub(crate) async fn execute_all(
             q.execute(&mut **tx).await?;
         }
         Backend::Postgres => {
-            for w in writes.into_iter().filter(|w| !w.empty) {
+            for w in writes.into_iter().filter(|w| !w.is_empty()) {
                 let mut q = sqlx::query(&w.sql);
                 for p in w.params {
                     q = q.bind(p);
@@ -229,7 +233,6 @@ mod tests {
             Write::statement(
                 "INSERT INTO m (k, v) SELECT $1, $2 WHERE $2 IS NOT NULL".into(),
                 vec![Some("key".into()), v.map(str::to_owned)],
-                v.is_none(),
             )
         };
         let writes = vec![

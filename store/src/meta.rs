@@ -21,13 +21,11 @@ pub(crate) async fn get_in(
 /// The statement that sets `key` to `value`, or changes nothing when `value` is `None` (for
 /// [`crate::bulk::execute_all`]).
 pub(crate) fn set_write(key: &str, value: Option<String>) -> crate::bulk::Write {
-    let empty = value.is_none();
     crate::bulk::Write::statement(
         "INSERT INTO meta (key, value) SELECT $1, $2 WHERE $2 IS NOT NULL \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value"
             .to_owned(),
         vec![Some(key.to_owned()), value],
-        empty,
     )
 }
 

@@ -83,8 +83,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<LoggedReport, StoreError> {
 pub(crate) const LAST_ID: &str = "(SELECT COALESCE(MAX(id), 0) FROM report_log)";
 
 /// Reserves `n` new journal ids inside the write transaction `tx`, in increasing order.
-/// SQLite's write lock makes "after the largest" safe (`last`: [`LAST_ID`], read inside `tx`;
-/// queried here when not given); PostgreSQL draws from the sequence.
+/// SQLite's write lock makes "after the largest" safe (`last`: [`LAST_ID`], read inside `tx`
+/// with the batch's piles); PostgreSQL draws from the sequence (`last` unused).
 pub(crate) async fn reserve_ids(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
@@ -97,14 +97,9 @@ pub(crate) async fn reserve_ids(
     let count = i64::try_from(n).unwrap_or(i64::MAX);
     match backend {
         Backend::Sqlite => {
-            let last: i64 = match last {
-                Some(last) => last,
-                None => {
-                    sqlx::query_scalar(&format!("SELECT {LAST_ID}"))
-                        .fetch_one(&mut **tx)
-                        .await?
-                }
-            };
+            let last = last.ok_or_else(|| {
+                StoreError::Corrupt("the journal's last id was not read inside the batch".into())
+            })?;
             Ok((last + 1..=last + count).collect())
         }
         Backend::Postgres => {
