@@ -13,7 +13,13 @@ use store::{
     testing::TestDb,
 };
 
+/// One test of this file at a time: Leptos 0.8's streaming SSR can lose a Suspense wake-up
+/// when two renders run at once on different threads (leptos-rs/leptos#4851-style hang, seen
+/// here on `/admin`), and every `#[tokio::test]` is its own runtime on its own thread.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct TestApp {
+    _serial: tokio::sync::MutexGuard<'static, ()>,
     base: String,
     coap: SocketAddr,
     db: TestDb,
@@ -21,6 +27,7 @@ struct TestApp {
 }
 
 async fn spawn_app_on(db: TestDb, demo: bool) -> TestApp {
+    let serial = SERIAL.lock().await;
     let mut args = vec![
         "chargebay".to_string(),
         "--http-addr".into(),
@@ -42,6 +49,7 @@ async fn spawn_app_on(db: TestDb, demo: bool) -> TestApp {
     let coap = app.coap_addr();
     tokio::spawn(app.run_until_stopped());
     TestApp {
+        _serial: serial,
         base,
         coap,
         db,
