@@ -14,10 +14,7 @@ use store::{
     testing::TestDb,
 };
 
-/// One test of this file at a time: Leptos 0.8's streaming SSR can lose a Suspense wake-up
-/// when two renders run at once on different threads (leptos-rs/leptos#4851-style hang, seen
-/// here on `/admin`), and every `#[tokio::test]` is its own runtime on its own thread.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+mod serial;
 
 struct App {
     _serial: tokio::sync::MutexGuard<'static, ()>,
@@ -27,7 +24,7 @@ struct App {
 }
 
 async fn spawn() -> App {
-    let serial = SERIAL.lock().await;
+    let serial = serial::SERIAL.lock().await;
     let db = TestDb::sqlite().await.unwrap();
     let cli = Cli::parse_from([
         "chargebay",

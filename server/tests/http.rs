@@ -13,10 +13,7 @@ use store::{
     testing::TestDb,
 };
 
-/// One test of this file at a time: Leptos 0.8's streaming SSR can lose a Suspense wake-up
-/// when two renders run at once on different threads (leptos-rs/leptos#4851-style hang, seen
-/// here on `/admin`), and every `#[tokio::test]` is its own runtime on its own thread.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+mod serial;
 
 struct TestApp {
     _serial: tokio::sync::MutexGuard<'static, ()>,
@@ -27,7 +24,7 @@ struct TestApp {
 }
 
 async fn spawn_app_on(db: TestDb, demo: bool) -> TestApp {
-    let serial = SERIAL.lock().await;
+    let serial = serial::SERIAL.lock().await;
     let mut args = vec![
         "chargebay".to_string(),
         "--http-addr".into(),
