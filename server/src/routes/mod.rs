@@ -12,6 +12,7 @@ mod piles;
 mod reservations;
 mod search;
 mod sites;
+mod time_limit;
 mod watches;
 
 pub use error::ApiError;
@@ -25,6 +26,7 @@ use axum::{
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use time_limit::{time_limited, PAGE_TIME_LIMIT};
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 use tower_sessions::SessionManagerLayer;
 
@@ -37,6 +39,17 @@ pub fn router(
     let service = state.service.clone();
     let options = state.leptos_options.clone();
     let tiles = app::shell::MapTiles(state.tile_url.clone());
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                leptos::prelude::provide_context(service.clone());
+                leptos::prelude::provide_context(tiles.clone());
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -77,16 +90,7 @@ pub fn router(
                 .post(watches::add)
                 .delete(watches::remove),
         )
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                leptos::prelude::provide_context(service.clone());
-                leptos::prelude::provide_context(tiles.clone());
-            },
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(time_limited(pages, PAGE_TIME_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), admin_pages))
         .layer(middleware::from_fn(same_origin))
         .layer(sessions)

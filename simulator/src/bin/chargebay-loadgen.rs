@@ -126,6 +126,12 @@ struct LoadArgs {
     /// Stop when the disk of the work folder has less than this many MiB free (0: never).
     #[arg(long, default_value_t = 1024)]
     min_free_mib: u64,
+    /// Niceness of the generator's worker processes (0: the same as the server's). The piles
+    /// it stands for are remote and take no CPU from the server; at 10 the generator, on the
+    /// same two cores, uses what the server leaves instead of preempting it
+    /// (docs/benchmarks.md, run M).
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true)]
+    generator_nice: i32,
 }
 
 impl LoadArgs {
@@ -148,6 +154,7 @@ impl LoadArgs {
             seed: self.seed,
             progress_secs: self.progress,
             min_free_mib: self.min_free_mib,
+            nice: self.generator_nice,
         }
     }
 }
@@ -440,10 +447,11 @@ async fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     };
     println!("{}", machine_line());
     println!(
-        "{n_piles} piles, database {}, bridge writers {}",
+        "{n_piles} piles, database {}, bridge writers {}, generator nice {}",
         redact(&args.database_url),
         args.bridge_writers
-            .map_or_else(|| "default".into(), |w| w.to_string())
+            .map_or_else(|| "default".into(), |w| w.to_string()),
+        args.load.generator_nice
     );
 
     let mut results: Vec<PhaseResult> = Vec::new();
