@@ -94,13 +94,18 @@ impl Store {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|conn, _meta| {
                 Box::pin(async move {
+                    // 1-KiB pages (set only when the file is new, before WAL mode): a report
+                    // batch rewrites rows scattered over the fleet, and every page it touches
+                    // is written whole to the WAL and synced, so smaller pages mean fewer bytes
+                    // behind each commit's sync (docs/benchmarks.md, run M).
                     // WAL lets readers run beside the writer; FULL syncs every commit, so an
                     // acknowledged report survives power loss (group commit amortises it).
                     // Checkpoints run beside the writer (`Store::checkpoint`, called by the
                     // server's workers every second); the automatic one, which would run inside
                     // a commit and stall it, is only a backstop for processes without workers.
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                        "PRAGMA page_size = 1024; \
+                         PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                          PRAGMA wal_autocheckpoint = 16384;",
                     )
@@ -357,6 +362,19 @@ mod sqlite_settings {
             );
         }
         drop(conns);
+        db.drop_db().await;
+    }
+
+    /// A new database file gets 1-KiB pages: a report rewrites a few rows scattered over
+    /// the fleet's tables, and each rewritten page goes to the WAL whole.
+    #[tokio::test]
+    async fn a_new_database_has_small_pages() {
+        let db = TestDb::sqlite().await.expect("sqlite");
+        let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("pragma");
+        assert_eq!(size, 1024);
         db.drop_db().await;
     }
 }
