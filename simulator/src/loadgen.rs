@@ -785,7 +785,7 @@ pub struct LoadSpec {
     /// Stop the load when the disk holding the work folder has less free space than this
     /// (MiB; 0: never), so a run cannot fill a shared machine's disk.
     pub min_free_mib: u64,
-    /// Niceness of the worker processes (`nice(1)`; 0 leaves them as they are). The piles a
+    /// Niceness added to the worker processes (they start through `nice(1)`; 0 adds none). The piles a
     /// generator stands for are remote devices that take nothing from the server's cores; on
     /// one shared machine a positive niceness lets the generator use what the server leaves
     /// instead of preempting it (its own delays still count in the latency it measures).
@@ -886,14 +886,10 @@ pub async fn run_load(
         };
         let cfg_path = workdir.join(format!("{label}-worker{w}.config.json"));
         std::fs::write(&cfg_path, serde_json::to_vec_pretty(&cfg)?)?;
-        let mut command = if spec.nice == 0 {
-            tokio::process::Command::new(exe)
-        } else {
-            let mut nice = tokio::process::Command::new("nice");
-            nice.arg("-n").arg(spec.nice.to_string()).arg(exe);
-            nice
-        };
-        let child = command
+        let child = tokio::process::Command::new("nice")
+            .arg("-n")
+            .arg(spec.nice.to_string())
+            .arg(exe)
             .arg("worker")
             .arg("--config")
             .arg(&cfg_path)

@@ -103,7 +103,8 @@ impl Store {
                     // Checkpoints run beside the writer (`Store::checkpoint`, called by the
                     // server's workers every second); the automatic one, which would run inside
                     // a commit and stall it, is only a backstop for processes without workers:
-                    // 65,536 frames, 64 MiB of 1-KiB pages (under load the WAL holds ~16,000).
+                    // 65,536 frames, 64 MiB of 1-KiB pages (under steady load the passive
+                    // checkpoint never catches the writer, so this bounds the WAL; run M).
                     conn.execute(
                         "PRAGMA page_size = 1024; \
                          PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
