@@ -63,6 +63,8 @@ impl FromStr for Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions run: on SQLite one connection of its own ([`Store::begin_write`]).
+    writer: AnyPool,
     backend: Backend,
     reserve_queue: std::sync::Arc<reservations::ReserveQueue>,
     /// `bay_seen` rows waiting to be written (SQLite only; [`seen`]).
@@ -70,6 +72,8 @@ pub struct Store {
     /// The SQLite database file, synced after each checkpoint ([`checkpoint`]); `None` for
     /// PostgreSQL and in-memory databases.
     db_file: Option<std::sync::Arc<std::fs::File>>,
+    /// Set by a checkpoint when the next writer should rewind the WAL ([`checkpoint`]).
+    restart_due: std::sync::Arc<checkpoint::RestartDue>,
 }
 
 impl Store {
@@ -82,46 +86,24 @@ impl Store {
         if backend == Backend::Sqlite {
             url = prepare_sqlite_file(&url)?;
         }
-        let options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            // An embedded SQLite connection cannot be hung up on, so a ping before every
-            // acquire would only cost a round trip to its thread (docs/benchmarks.md, run L).
-            .test_before_acquire(backend != Backend::Sqlite);
-        let options = if backend == Backend::Sqlite {
-            options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    // 1-KiB pages (set only when the file is new, before WAL mode): a report
-                    // batch rewrites rows scattered over the fleet, and every page it touches
-                    // is written whole to the WAL and synced, so smaller pages mean fewer bytes
-                    // behind each commit's sync (docs/benchmarks.md, run M).
-                    // WAL lets readers run beside the writer; FULL syncs every commit, so an
-                    // acknowledged report survives power loss (group commit amortises it).
-                    // Checkpoints run beside the writer (`Store::checkpoint`, called by the
-                    // server's workers every second); the automatic one, which would run inside
-                    // a commit and stall it, is only a backstop for processes without workers:
-                    // 65,536 frames, 64 MiB of 1-KiB pages (under steady load the passive
-                    // checkpoint never catches the writer, so this bounds the WAL; run M).
-                    conn.execute(
-                        "PRAGMA page_size = 1024; \
-                         PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                         PRAGMA wal_autocheckpoint = 65536;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-        } else {
-            options
-        };
-        let pool = options
+        let pool = pool_options(backend, if backend == Backend::Sqlite { 8 } else { 16 })
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(redact(&e.to_string())))?;
+        // SQLite takes one writer at a time anyway; giving it a connection of its own keeps
+        // that connection's page cache warm from one write to the next (a connection that did
+        // not make the last commit throws its whole cache away at BEGIN) and queues writers
+        // in order, woken at once, instead of in SQLite's busy handler, which sleeps in steps
+        // of up to 100 ms (docs/benchmarks.md, run N). An in-memory database is one per
+        // connection, so it keeps a single pool.
+        let writer = if backend == Backend::Sqlite && !is_memory(&url) {
+            pool_options(backend, 1)
+                .connect(&url)
+                .await
+                .map_err(|e| StoreError::Connect(redact(&e.to_string())))?
+        } else {
+            pool.clone()
+        };
         let seen = (backend == Backend::Sqlite).then(|| {
             std::sync::Arc::new(std::sync::Mutex::new(seen::Deferred::new(
                 seen::SeenPolicy::default(),
@@ -132,8 +114,10 @@ impl Store {
             pool,
             backend,
             reserve_queue: Default::default(),
+            writer,
             seen,
             db_file,
+            restart_due: Default::default(),
         };
         store.migrate().await?;
         store.replay_seen().await?;
@@ -172,6 +156,7 @@ impl Store {
 
     /// Closes every connection.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -182,12 +167,17 @@ impl Store {
     /// Begins a transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a read-then-write transaction waits for the busy timeout
     /// instead of failing with SQLITE_BUSY_SNAPSHOT when another writer committed meanwhile.
+    /// When a checkpoint found the WAL long, the transaction first lets it start over
+    /// ([`checkpoint`]).
     pub(crate) async fn begin_write(
         &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => {
+                self.restart_wal_if_due().await?;
+                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Backend::Postgres => Ok(self.pool.begin().await?),
         }
     }
 }
@@ -232,6 +222,47 @@ pub(crate) fn multi_row_insert(backend: Backend, prefix: &str, cols: usize, rows
         sql.push(')');
     }
     sql
+}
+
+/// Pool options for `backend` with at most `max` connections, each set up for chargebay.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        // An embedded SQLite connection cannot be hung up on, so a ping before every
+        // acquire would only cost a round trip to its thread (docs/benchmarks.md, run L).
+        .test_before_acquire(backend != Backend::Sqlite);
+    if backend != Backend::Sqlite {
+        return options;
+    }
+    options.after_connect(|conn, _meta| {
+        Box::pin(async move {
+            // 1-KiB pages (set only when the file is new, before WAL mode): a report
+            // batch rewrites rows scattered over the fleet, and every page it touches
+            // is written whole to the WAL and synced, so smaller pages mean fewer bytes
+            // behind each commit's sync (docs/benchmarks.md, run M).
+            // WAL lets readers run beside the writer; FULL syncs every commit, so an
+            // acknowledged report survives power loss (group commit amortises it).
+            // Checkpoints run beside the writer (`Store::checkpoint`, called by the
+            // server's workers every second); the automatic one, which would run inside
+            // a commit and stall it, is only a backstop for processes without workers:
+            // 65,536 frames, 64 MiB of 1-KiB pages (the WAL is rewound well before
+            // that: `checkpoint::RESTART_AT_FRAMES`).
+            conn.execute(
+                "PRAGMA page_size = 1024; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA wal_autocheckpoint = 65536;",
+            )
+            .await?;
+            Ok(())
+        })
+    })
+}
+
+/// Whether an SQLite URL names an in-memory database.
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// `sqlite:path` → ensures the folder exists and asks sqlx to create the file.

@@ -379,6 +379,15 @@ fn change_events(r: &IncomingReport, site: SiteId, c: &ReadingChange) -> Vec<New
     out
 }
 
+/// Records how long a phase of [`Store::apply_reports`] took since `since` and starts the
+/// next one (`store_report_phase_seconds`; the commit's sync is `store_report_sync_seconds`).
+fn phase_done(phase: &'static str, since: Instant) -> Instant {
+    let now = Instant::now();
+    metrics::histogram!("store_report_phase_seconds", "phase" => phase)
+        .record(now.duration_since(since).as_secs_f64());
+    now
+}
+
 impl Store {
     /// Applies `batch` in one transaction and says what became of each report, in order.
     /// Either every report of the batch is durably recorded, or (on error) none is.
@@ -393,11 +402,14 @@ impl Store {
         batch: &[IncomingReport],
         flap_window_ms: i64,
     ) -> Result<Vec<Applied>, StoreError> {
+        let begun = Instant::now();
         let mut tx = self.begin_write().await?;
+        let loading = phase_done("begin", begun);
         let mut wanted: Vec<PileId> = batch.iter().map(|r| r.pile).collect();
         wanted.sort_unstable();
         wanted.dedup();
         let (mut piles, facts) = load_many(&mut tx, self.backend, &wanted).await?;
+        let deciding = phase_done("load", loading);
         if let Some(deferred) = &self.seen {
             let deferred = crate::seen::lock(deferred);
             for (pile, l) in piles.iter_mut() {
@@ -488,6 +500,7 @@ impl Store {
         let newest = entries.last().map(|e| e.id);
         let (rows, undo) = self.plan_seen(&piles, horizon_ms, newest);
         let bound = undo.as_ref().and_then(|(_, b)| *b);
+        let writing = phase_done("decide", deciding);
         let written = async {
             // One round trip on SQLite for all four tables ([`bulk::execute_all`]).
             let mut writes = vec![
@@ -497,7 +510,7 @@ impl Store {
             writes.extend(seen_writes(self.backend, rows, bound)?);
             writes.push(bays_write(self.backend, &piles)?);
             bulk::execute_all(&mut tx, self.backend, writes).await?;
-            let syncing = Instant::now();
+            let syncing = phase_done("write", writing);
             tx.commit().await?;
             // The durable part of a report batch's commit: the database's own sync.
             metrics::histogram!("store_report_sync_seconds")
