@@ -71,6 +71,11 @@ pub struct Cli {
     #[arg(long, env = "CHARGEBAY_BRIDGE_WRITERS", global = true)]
     pub bridge_writers: Option<usize>,
 
+    /// Worker threads of the async runtime (default: one per core, less one on SQLite,
+    /// whose writer thread needs a core of its own).
+    #[arg(long, env = "CHARGEBAY_RUNTIME_THREADS", global = true)]
+    pub runtime_threads: Option<usize>,
+
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 pub mod demo;
 mod routes;
+pub mod runtime;
 pub mod startup;
 mod state;
 mod telemetry;

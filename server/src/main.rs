@@ -11,7 +11,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = server::cli::Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = server::runtime::worker_threads(
+        cores,
+        cli.database_url.parse().ok(),
+        cli.runtime_threads,
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -31,14 +31,24 @@ pub(crate) fn select_rows(backend: Backend, cols: &[Col]) -> String {
         .iter()
         .enumerate()
         .map(|(i, c)| match (backend, c) {
-            (Backend::Sqlite, _) => format!("value ->> {i}"),
+            (Backend::Sqlite, _) => format!("r ->> {i}"),
             (Backend::Postgres, Col::Int) => format!("(value ->> {i})::BIGINT"),
             (Backend::Postgres, Col::Text) => format!("value ->> {i}"),
         })
         .collect();
     // Rows keep the array's order (`json_each` walks it in order; PostgreSQL is told to).
+    // On SQLite, every reference to `json_each`'s `value` renders the row back into JSON
+    // text and every `->>` parses that text again: eleven columns cost eleven of each. The
+    // subquery turns each row into binary JSON (`jsonb`) once, which `->>` reads without
+    // parsing; its `OFFSET` keeps SQLite from flattening it back into the outer query (a
+    // co-routine computes each of its columns once per row). Half the time per row
+    // (docs/benchmarks.md, run N).
     match backend {
-        Backend::Sqlite => format!("SELECT {} FROM json_each($1) WHERE true", fields.join(", ")),
+        Backend::Sqlite => format!(
+            "SELECT {} FROM (SELECT jsonb(value) AS r FROM json_each($1) LIMIT -1 OFFSET 0) \
+             WHERE true",
+            fields.join(", ")
+        ),
         Backend::Postgres => format!(
             "SELECT {} FROM json_array_elements($1::JSON) WITH ORDINALITY AS r(value, n) \
              WHERE true ORDER BY n",
@@ -260,6 +270,35 @@ mod tests {
         assert_eq!(meta, [("key".to_owned(), "kept".to_owned())]);
     }
 
+    #[tokio::test]
+    async fn sqlite_unpacks_each_row_once_in_a_co_routine() {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("memory database");
+        let sql = select_rows(Backend::Sqlite, &[Col::Int, Col::Text, Col::Int]);
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind("[]")
+            .fetch_all(&pool)
+            .await
+            .expect("plan");
+        assert!(
+            plan.iter().any(|p| p.3.starts_with("CO-ROUTINE")),
+            "the row subquery was flattened: {plan:?}"
+        );
+        let rows: Vec<(i64, Option<String>, Option<i64>)> = sqlx::query_as(&sql)
+            .bind(r#"[[2,"two",null],[1,"o\"ne",7]]"#)
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        assert_eq!(
+            rows,
+            [(2, Some("two".into()), None), (1, Some("o\"ne".into()), Some(7))]
+        );
+    }
+
     #[test]
     fn renumbering_shifts_every_parameter() {
         assert_eq!(
@@ -275,7 +314,8 @@ mod tests {
         let cols = [Col::Int, Col::Text];
         assert_eq!(
             select_rows(Backend::Sqlite, &cols),
-            "SELECT value ->> 0, value ->> 1 FROM json_each($1) WHERE true"
+            "SELECT r ->> 0, r ->> 1 \
+             FROM (SELECT jsonb(value) AS r FROM json_each($1) LIMIT -1 OFFSET 0) WHERE true"
         );
         assert_eq!(
             select_rows(Backend::Postgres, &cols),
