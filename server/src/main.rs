@@ -12,11 +12,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = server::cli::Cli::parse();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let workers = server::runtime::worker_threads(
-        cores,
-        cli.database_url.parse().ok(),
-        cli.runtime_threads,
-    );
+    let workers =
+        server::runtime::worker_threads(cores, cli.database_url.parse().ok(), cli.runtime_threads);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()

@@ -279,11 +279,12 @@ mod tests {
             .await
             .expect("memory database");
         let sql = select_rows(Backend::Sqlite, &[Col::Int, Col::Text, Col::Int]);
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .bind("[]")
-            .fetch_all(&pool)
-            .await
-            .expect("plan");
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .bind("[]")
+                .fetch_all(&pool)
+                .await
+                .expect("plan");
         assert!(
             plan.iter().any(|p| p.3.starts_with("CO-ROUTINE")),
             "the row subquery was flattened: {plan:?}"
@@ -295,7 +296,10 @@ mod tests {
             .expect("rows");
         assert_eq!(
             rows,
-            [(2, Some("two".into()), None), (1, Some("o\"ne".into()), Some(7))]
+            [
+                (2, Some("two".into()), None),
+                (1, Some("o\"ne".into()), Some(7))
+            ]
         );
     }
 
