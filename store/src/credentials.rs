@@ -103,6 +103,7 @@ impl Store {
         .await?;
         crate::events::insert_event(
             &mut tx,
+            self.origin,
             &crate::events::NewEvent {
                 at: Millis(at),
                 kind: "credential_issued",

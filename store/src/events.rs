@@ -54,27 +54,46 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
-/// Appends `e` inside `tx`.
+/// Which store instance appended an event: each [`Store::connect`] draws its own, so that a
+/// process can tell the events other processes wrote from its own (`service::relay`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Origin(pub i64);
+
+impl Origin {
+    /// A new random origin (positive, so never confused with a missing one).
+    pub(crate) fn random() -> Self {
+        Origin(i64::from(rand::random::<u32>()) + 1)
+    }
+}
+
+/// Appends `e` inside `tx`, as written by `origin`.
 pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
+    origin: Origin,
     e: &NewEvent,
 ) -> Result<(), StoreError> {
     // One row: numbered placeholders, which both backends accept.
     let sql = crate::multi_row_insert(Backend::Postgres, INSERT_EVENTS, EVENT_PARAMS, 1);
-    bind_event(sqlx::query(&sql), e).execute(&mut **tx).await?;
+    bind_event(sqlx::query(&sql), origin, e)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// The columns every event insert writes, in [`bind_event`]'s order.
 const INSERT_EVENTS: &str = "INSERT INTO events (at, kind, site_id, pile_id, reservation_id, \
-     user_id, cause, data) VALUES ";
+     user_id, cause, data, origin) VALUES ";
 
 /// Parameters per event row.
-const EVENT_PARAMS: usize = 8;
+const EVENT_PARAMS: usize = 9;
 
 /// The newest changes of all piles.
 const CHANGES: &str = "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, cause, \
      data FROM events ORDER BY id DESC LIMIT $1";
+/// Events after an id that another origin wrote, oldest first (the relay's tail).
+const FOREIGN_AFTER: &str = "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, \
+     cause, data FROM events WHERE id > $1 AND (origin IS NULL OR origin <> $2) ORDER BY id \
+     LIMIT $3";
 /// One pile's newest changes (`events_pile_time`, no sort).
 const PILE_CHANGES: &str = "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, \
      cause, data FROM events WHERE pile_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
@@ -82,6 +101,7 @@ const PILE_CHANGES: &str = "SELECT id, at, kind, site_id, pile_id, reservation_i
 /// Binds `e`'s values, in [`INSERT_EVENTS`]' column order.
 fn bind_event<'q>(
     q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    origin: Origin,
     e: &NewEvent,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
     q.bind(e.at.0)
@@ -92,6 +112,7 @@ fn bind_event<'q>(
         .bind(e.user.map(|x| x.0))
         .bind(e.cause.clone())
         .bind(e.data.to_string())
+        .bind(origin.0)
 }
 
 /// The columns of [`insert_events`]' JSON rows.
@@ -104,6 +125,7 @@ const EVENT_COLS: [Col; EVENT_PARAMS] = [
     Col::Int,
     Col::Text,
     Col::Text,
+    Col::Int,
 ];
 
 /// An event row, in [`INSERT_EVENTS`]' column order.
@@ -116,23 +138,26 @@ type EventRow<'a> = (
     Option<i64>,
     &'a str,
     String,
+    i64,
 );
 
 /// Appends `events` inside `tx`, in order, in one statement (rows as one JSON parameter).
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
+    origin: Origin,
     events: &[NewEvent],
 ) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
-    bulk::execute_all(tx, backend, vec![events_write(backend, events)?]).await
+    bulk::execute_all(tx, backend, vec![events_write(backend, origin, events)?]).await
 }
 
 /// The statement that appends `events` (for [`bulk::execute_all`]).
 pub(crate) fn events_write(
     backend: Backend,
+    origin: Origin,
     events: &[NewEvent],
 ) -> Result<bulk::Write, StoreError> {
     let rows: Vec<EventRow<'_>> = events
@@ -147,6 +172,7 @@ pub(crate) fn events_write(
                 e.user.map(|x| x.0),
                 e.cause.as_str(),
                 e.data.to_string(),
+                origin.0,
             )
         })
         .collect();
@@ -189,7 +215,7 @@ impl Store {
     /// Appends one event in its own transaction.
     pub async fn append_event(&self, e: &NewEvent) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        insert_event(&mut tx, e).await?;
+        insert_event(&mut tx, self.origin, e).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -246,25 +272,50 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Event {
-                    id: r.try_get("id")?,
-                    at: Millis(r.try_get("at")?),
-                    kind: r.try_get("kind")?,
-                    site: r.try_get::<Option<i64>, _>("site_id")?.map(SiteId),
-                    pile: r.try_get::<Option<i64>, _>("pile_id")?.map(PileId),
-                    reservation: r
-                        .try_get::<Option<i64>, _>("reservation_id")?
-                        .map(ReservationId),
-                    user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
-                    cause: r.try_get("cause")?,
-                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
+
+    /// The events other store instances (other processes) appended after id `after`, oldest
+    /// first, at most `limit`: what [`Store::origin`]'s own process has not published.
+    pub async fn foreign_events_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(FOREIGN_AFTER)
+            .bind(after)
+            .bind(self.origin.0)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// The largest event id (0 for an empty log).
+    pub async fn last_event_id(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+}
+
+fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        id: r.try_get("id")?,
+        at: Millis(r.try_get("at")?),
+        kind: r.try_get("kind")?,
+        site: r.try_get::<Option<i64>, _>("site_id")?.map(SiteId),
+        pile: r.try_get::<Option<i64>, _>("pile_id")?.map(PileId),
+        reservation: r
+            .try_get::<Option<i64>, _>("reservation_id")?
+            .map(ReservationId),
+        user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        cause: r.try_get("cause")?,
+        data: serde_json::from_str(&r.try_get::<String, _>("data")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
 }
 
 #[cfg(test)]

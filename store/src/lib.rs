@@ -74,6 +74,8 @@ pub struct Store {
     db_file: Option<std::sync::Arc<std::fs::File>>,
     /// Set by a checkpoint when the next writer should rewind the WAL ([`checkpoint`]).
     restart_due: std::sync::Arc<checkpoint::RestartDue>,
+    /// Marks the events this instance appends ([`events::Origin`]).
+    origin: events::Origin,
 }
 
 impl Store {
@@ -118,6 +120,7 @@ impl Store {
             seen,
             db_file,
             restart_due: Default::default(),
+            origin: events::Origin::random(),
         };
         store.migrate().await?;
         store.replay_seen().await?;
@@ -146,6 +149,11 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What marks the events this instance appends (each [`Store::connect`] draws its own).
+    pub fn origin(&self) -> events::Origin {
+        self.origin
     }
 
     /// Checks that the database answers (for `/readyz`).

@@ -145,6 +145,7 @@ impl Store {
         }
         crate::events::insert_event(
             &mut tx,
+            self.origin,
             &NewEvent {
                 at: Millis(at),
                 kind: "fleet_provisioned",

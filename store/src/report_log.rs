@@ -289,4 +289,43 @@ impl Store {
             .await?;
         rows.iter().map(from_row).collect()
     }
+
+    /// The journal after entry `after`, at most `limit` entries of it, folded per pile: when
+    /// each pile was last heard (from an applied report; `None` when all its entries were
+    /// late), and the last entry id read (`after` when there were none). The relay's tail
+    /// for heartbeats heard by other processes (`service::relay`).
+    pub async fn heard_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<(PileId, Option<Millis>)>, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT pile_id, MAX(id) AS last, MAX(CASE WHEN applied = 1 THEN at END) AS heard \
+             FROM (SELECT id, pile_id, at, applied FROM report_log WHERE id > $1 ORDER BY id \
+             LIMIT $2) AS t GROUP BY pile_id",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let mut last = after;
+        let mut heard = Vec::with_capacity(rows.len());
+        for r in &rows {
+            last = last.max(r.try_get::<i64, _>("last")?);
+            heard.push((
+                PileId(r.try_get("pile_id")?),
+                r.try_get::<Option<i64>, _>("heard")?.map(Millis),
+            ));
+        }
+        Ok((heard, last))
+    }
+
+    /// The last journal entry's id (0 for an empty journal).
+    pub async fn last_report_id(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM report_log")
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
 }

@@ -505,7 +505,7 @@ impl Store {
             // One round trip on SQLite for all four tables ([`bulk::execute_all`]).
             let mut writes = vec![
                 report_log::append_write(self.backend, &entries)?,
-                events_write(self.backend, &events)?,
+                events_write(self.backend, self.origin, &events)?,
             ];
             writes.extend(seen_writes(self.backend, rows, bound)?);
             writes.push(bays_write(self.backend, &piles)?);

@@ -178,7 +178,7 @@ impl Store {
                 continue;
             }
             let mut attempt = tx.begin().await?;
-            match reserve_in(&mut attempt, a.user, a.pile, a.now).await {
+            match reserve_in(&mut attempt, self.origin, a.user, a.pile, a.now).await {
                 Ok(won) => {
                     attempt.commit().await?;
                     taken.insert(a.pile);
@@ -203,7 +203,7 @@ impl Store {
         now: Millis,
     ) -> Result<(Reservation, SiteId), ReserveError> {
         let mut tx = self.begin_write().await?;
-        let won = reserve_in(&mut tx, user, pile, now).await?;
+        let won = reserve_in(&mut tx, self.origin, user, pile, now).await?;
         tx.commit().await?;
         Ok(won)
     }
@@ -234,6 +234,7 @@ impl Store {
         let res = reservation_from_row(&row)?;
         insert_event(
             &mut tx,
+            self.origin,
             &NewEvent {
                 at: now,
                 kind: "reservation_ended",
@@ -294,6 +295,7 @@ impl Store {
 /// must take reservations, and neither the pile nor the driver may hold already.
 async fn reserve_in(
     tx: &mut Transaction<'_, Any>,
+    origin: crate::events::Origin,
     user: UserId,
     pile: PileId,
     now: Millis,
@@ -353,6 +355,7 @@ async fn reserve_in(
     let res = reservation_from_row(&row)?;
     insert_event(
         tx,
+        origin,
         &NewEvent {
             at: now,
             kind: "reservation_held",

@@ -224,7 +224,7 @@ impl Store {
                     ..NewEvent::default()
                 })
                 .collect();
-            insert_events(&mut tx, self.backend, &events).await?;
+            insert_events(&mut tx, self.backend, self.origin, &events).await?;
             out.extend(swept);
         }
         tx.commit().await?;

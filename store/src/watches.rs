@@ -1,7 +1,10 @@
 //! "Notify me": drivers watching a pile or a site until a pile there becomes idle.
 
-use crate::{now, Store, StoreError};
-use domain::{PileId, SiteId, UserId};
+use crate::{
+    events::{insert_event, NewEvent},
+    now, Store, StoreError,
+};
+use domain::{Millis, PileId, SiteId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -70,6 +73,48 @@ impl Store {
         rows.iter()
             .map(|r| Ok(UserId(r.try_get("user_id")?)))
             .collect()
+    }
+
+    /// Ends every watch on `pile` or its `site` and returns the watchers, once: in one write
+    /// transaction that also appends a `watch_alerted` event per watcher, so that whichever
+    /// process serves that driver's live feed can deliver the alert (`service::relay`).
+    pub async fn take_watchers(
+        &self,
+        pile: PileId,
+        site: SiteId,
+        at: Millis,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let rows =
+            sqlx::query("DELETE FROM watches WHERE pile_id = $1 OR site_id = $2 RETURNING user_id")
+                .bind(pile.0)
+                .bind(site.0)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut users = rows
+            .iter()
+            .map(|r| Ok(UserId(r.try_get("user_id")?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        users.sort_unstable();
+        users.dedup();
+        for user in &users {
+            insert_event(
+                &mut tx,
+                self.origin,
+                &NewEvent {
+                    at,
+                    kind: "watch_alerted",
+                    site: Some(site),
+                    pile: Some(pile),
+                    user: Some(*user),
+                    cause: "pile became idle".into(),
+                    ..NewEvent::default()
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(users)
     }
 
     /// What `user` watches.

@@ -497,3 +497,131 @@ backend_tests! {
     journal_chain => journal_keeps_every_report_chained_by_pile;
     journal_in_event_log => report_log_merges_into_the_event_log;
 }
+
+/// Two instances on one database (two processes): each sees the events the other appended,
+/// never its own, and the journal's tail tells when each pile was last heard.
+async fn instances_see_each_others_events(a: Store, b: Store) {
+    assert_ne!(a.origin(), b.origin());
+    let pile = site_and_pile(&a, "TWO-1").await;
+    let start = a.last_event_id().await.expect("head");
+    let journal = a.last_report_id().await.expect("journal head");
+
+    // `a` records a report that changes the bay (events), `b` a late one and a fresh one.
+    a.apply_reports(
+        &[incoming(
+            pile,
+            1,
+            BayReading::Occupied,
+            PileState::Available,
+            1_000,
+        )],
+        10_000,
+    )
+    .await
+    .expect("a reports");
+    b.apply_reports(
+        &[
+            incoming(pile, 3, BayReading::Occupied, PileState::Available, 3_000),
+            incoming(pile, 2, BayReading::Free, PileState::Available, 3_500),
+        ],
+        10_000,
+    )
+    .await
+    .expect("b reports");
+    let user = a
+        .create_user(
+            "two@example.com",
+            "Two",
+            "correct horse battery",
+            Role::Driver,
+        )
+        .await
+        .expect("user");
+    a.add_watch(user, store::watches::WatchTarget::Pile(pile))
+        .await
+        .expect("watch");
+    let site = a.pile(pile).await.expect("pile").site;
+    assert_eq!(
+        a.take_watchers(pile, site, Millis(4_000))
+            .await
+            .expect("take"),
+        [user]
+    );
+    assert!(b
+        .take_watchers(pile, site, Millis(4_001))
+        .await
+        .expect("again")
+        .is_empty());
+
+    let seen_by_b: Vec<String> = b
+        .foreign_events_after(start, 100)
+        .await
+        .expect("b's tail")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        seen_by_b,
+        ["bay_changed", "pile_state_changed", "watch_alerted"]
+    );
+    let from_a = b.foreign_events_after(start, 100).await.expect("tail");
+    let alert = from_a.last().expect("alert");
+    assert_eq!(
+        (alert.user, alert.pile, alert.site),
+        (Some(user), Some(pile), Some(site))
+    );
+    assert!(
+        a.foreign_events_after(start, 100)
+            .await
+            .expect("a's tail")
+            .is_empty(),
+        "b's reports changed nothing, and a never sees its own events"
+    );
+    // A page ends at `limit`; the next starts after its last id.
+    let first = b.foreign_events_after(start, 1).await.expect("page");
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        b.foreign_events_after(first[0].id, 100)
+            .await
+            .expect("rest")
+            .len(),
+        2
+    );
+
+    let (heard, last) = a.heard_after(journal, 100).await.expect("heard");
+    assert_eq!(
+        heard,
+        [(pile, Some(Millis(3_000)))],
+        "the late report is not a hearing"
+    );
+    assert_eq!(last, a.last_report_id().await.expect("head"));
+    let (none, same) = a.heard_after(last, 100).await.expect("nothing new");
+    assert!(none.is_empty());
+    assert_eq!(same, last);
+}
+
+mod two_instances {
+    #[tokio::test]
+    async fn sqlite() {
+        let db = store::testing::TestDb::sqlite().await.expect("sqlite");
+        let other = store::Store::connect(&db.url)
+            .await
+            .expect("second instance");
+        super::instances_see_each_others_events(db.store.clone(), other.clone()).await;
+        other.close().await;
+        db.drop_db().await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        let Some(db) = store::testing::TestDb::postgres().await.expect("postgres") else {
+            return;
+        };
+        let other = store::Store::connect(&db.url)
+            .await
+            .expect("second instance");
+        super::instances_see_each_others_events(db.store.clone(), other.clone()).await;
+        other.close().await;
+        db.drop_db().await;
+    }
+}
