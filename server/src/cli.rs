@@ -76,6 +76,17 @@ pub struct Cli {
     #[arg(long, env = "CHARGEBAY_RUNTIME_THREADS", global = true)]
     pub runtime_threads: Option<usize>,
 
+    /// Serve without the in-process CoAP bridge: the piles report to standalone bridges
+    /// (`chargebay bridge`) on the same database.
+    #[arg(long, env = "CHARGEBAY_NO_BRIDGE", global = true)]
+    pub no_bridge: bool,
+
+    /// Republish on this server's live feed the heartbeats other processes' bridges heard
+    /// (default: on with `--no-bridge`, off otherwise). Pile changes, holds and alerts from
+    /// other processes are always republished.
+    #[arg(long, env = "CHARGEBAY_RELAY_HEARTBEATS", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub relay_heartbeats: Option<bool>,
+
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -86,6 +97,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (web app, REST API, device bridge, workers). The default.
     Serve,
+    /// Run a standalone device bridge for scale-out: CoAP, the workers, and on the HTTP
+    /// address only /healthz, /readyz and /metrics. Several bridges and web servers share
+    /// one database (PostgreSQL; SQLite within one machine).
+    Bridge,
     /// Piles and their device credentials.
     #[command(subcommand)]
     Pile(PileCommand),

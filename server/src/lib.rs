@@ -1,6 +1,6 @@
 //! chargebay's server: configuration, start-up (migrate, seed), the HTTP routes (Leptos
 //! pages and server functions, REST, live events, health, metrics), the device bridge and
-//! the workers, composed in one process.
+//! the workers, composed in one process; or a standalone bridge (`chargebay bridge`).
 
 mod auth;
 pub mod cli;
@@ -20,6 +20,11 @@ pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
     match cli.command.clone().unwrap_or(cli::Command::Serve) {
         cli::Command::Serve => {
             let app = startup::Application::build(&cli).await?;
+            app.announce();
+            app.run_until_stopped().await
+        }
+        cli::Command::Bridge => {
+            let app = startup::Application::build_bridge(&cli).await?;
             app.announce();
             app.run_until_stopped().await
         }

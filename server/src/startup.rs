@@ -1,29 +1,36 @@
 //! Start-up: connect and migrate the database, seed the demo, bind the HTTP listener and the
-//! CoAP socket, start the bridge, the workers and (in demo mode) the pile simulator.
+//! CoAP socket, start the bridge, the workers, the relay and (in demo mode) the pile
+//! simulator. A standalone bridge is the same without the web side.
 
 use crate::{cli::Cli, demo, routes, telemetry, AppState};
 use anyhow::Context;
 use device_bridge::{Bridge, BridgeConfig};
 use leptos::prelude::LeptosOptions;
-use service::{Chargebay, Settings};
+use service::{relay::RelayConfig, Chargebay, Settings};
 use std::{net::SocketAddr, time::Duration};
 use store::{Backend, Store};
 use tokio::net::TcpListener;
 
-/// A started, not yet serving, chargebay.
+/// A started, not yet serving, chargebay: the whole server, or a standalone bridge.
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     http_addr: SocketAddr,
-    coap_addr: SocketAddr,
+    /// `None` for a server without its own bridge (`--no-bridge`).
+    coap_addr: Option<SocketAddr>,
     state: AppState,
-    sessions: tower_sessions::SessionManagerLayer<crate::auth::SessionBackend>,
+    /// The web side's sessions; `None` for a standalone bridge, which serves no pages.
+    sessions: Option<tower_sessions::SessionManagerLayer<crate::auth::SessionBackend>>,
     demo_admin: Option<(String, String)>,
 }
 
 impl Application {
-    /// Builds everything; any failure is one clear error (bad database URL, port taken...).
+    /// Builds the server: web app, REST API, the bridge (unless `--no-bridge`), the workers,
+    /// the relay. Any failure is one clear error (bad database URL, port taken...).
     pub async fn build(cli: &Cli) -> anyhow::Result<Self> {
+        if cli.demo && cli.no_bridge {
+            anyhow::bail!("--demo needs the in-process bridge (its simulator reports to it); drop --no-bridge");
+        }
         let store = Store::connect(&cli.database_url).await?;
         let service = Chargebay::new(store.clone(), Settings::default());
 
@@ -33,9 +40,7 @@ impl Application {
             None
         };
 
-        let listener = TcpListener::bind(cli.http_addr)
-            .await
-            .with_context(|| format!("cannot bind HTTP {}", cli.http_addr))?;
+        let listener = bind_http(cli).await?;
         let http_addr = listener.local_addr()?;
         let sessions = crate::auth::session_layer(&cli.database_url, !http_addr.ip().is_loopback())
             .await
@@ -49,18 +54,14 @@ impl Application {
             Vec::new()
         };
 
-        let mut bridge_config = BridgeConfig::new(cli.coap_addr);
-        bridge_config.writers = cli.bridge_writers.unwrap_or(match store.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 4,
-        });
-        let bridge = Bridge::bind(bridge_config, service.clone()).await?;
-        let coap_addr = bridge.local_addr()?;
-        bridge.spawn();
-        service::workers::spawn(service.clone(), Duration::from_secs(1));
-        spawn_gauges(service.clone());
+        let coap_addr = if cli.no_bridge {
+            None
+        } else {
+            Some(start_bridge(cli, &service).await?)
+        };
+        start_background(cli, &service);
 
-        if cli.demo {
+        if let (true, Some(coap_addr)) = (cli.demo, coap_addr) {
             let target = if coap_addr.ip().is_unspecified() {
                 SocketAddr::from(([127, 0, 0, 1], coap_addr.port()))
             } else {
@@ -69,25 +70,36 @@ impl Application {
             demo::start_simulator(sims, target, cli.sim_speed);
         }
 
-        let leptos_options = LeptosOptions::builder()
-            .output_name("chargebay")
-            .site_root(cli.site_root.to_string_lossy().to_string())
-            .site_pkg_dir("pkg")
-            .site_addr(http_addr)
-            .build();
-        let state = AppState {
-            tile_url: cli.tile_url.clone(),
-            service,
-            leptos_options,
-            metrics: telemetry::metrics_handle(),
-        };
         Ok(Application {
             listener,
             http_addr,
             coap_addr,
-            state,
-            sessions,
+            state: app_state(cli, service, http_addr),
+            sessions: Some(sessions),
             demo_admin,
+        })
+    }
+
+    /// Builds a standalone bridge (`chargebay bridge`): the CoAP bridge, the workers and the
+    /// relay (holds made on the web servers reach the piles observing them here), with
+    /// `/healthz`, `/readyz` and `/metrics` on the HTTP address.
+    pub async fn build_bridge(cli: &Cli) -> anyhow::Result<Self> {
+        if cli.demo {
+            anyhow::bail!("--demo runs with `chargebay serve`, not with a standalone bridge");
+        }
+        let store = Store::connect(&cli.database_url).await?;
+        let service = Chargebay::new(store, Settings::default());
+        let listener = bind_http(cli).await?;
+        let http_addr = listener.local_addr()?;
+        let coap_addr = start_bridge(cli, &service).await?;
+        start_background(cli, &service);
+        Ok(Application {
+            listener,
+            http_addr,
+            coap_addr: Some(coap_addr),
+            state: app_state(cli, service, http_addr),
+            sessions: None,
+            demo_admin: None,
         })
     }
 
@@ -96,8 +108,8 @@ impl Application {
         self.http_addr
     }
 
-    /// The bound CoAP address.
-    pub fn coap_addr(&self) -> SocketAddr {
+    /// The bound CoAP address (`None` without an in-process bridge).
+    pub fn coap_addr(&self) -> Option<SocketAddr> {
         self.coap_addr
     }
 
@@ -108,10 +120,21 @@ impl Application {
 
     /// Prints where chargebay listens (and the demo admin), on stdout for humans.
     pub fn announce(&self) {
-        println!(
-            "chargebay is serving http://{}/  (CoAP on udp://{})",
-            self.http_addr, self.coap_addr
-        );
+        match (&self.sessions, self.coap_addr) {
+            (Some(_), Some(coap)) => println!(
+                "chargebay is serving http://{}/  (CoAP on udp://{coap})",
+                self.http_addr
+            ),
+            (Some(_), None) => println!(
+                "chargebay is serving http://{}/  (no bridge here: piles report to `chargebay bridge`)",
+                self.http_addr
+            ),
+            (None, coap) => println!(
+                "chargebay bridge on udp://{}  (health and metrics on http://{}/)",
+                coap.map_or_else(|| "-".to_owned(), |a| a.to_string()),
+                self.http_addr
+            ),
+        }
         if let Some((email, password)) = &self.demo_admin {
             println!("demo admin: {email} / {password}");
         }
@@ -120,7 +143,10 @@ impl Application {
     /// Serves HTTP until Ctrl-C / SIGTERM.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let service = self.state.service.clone();
-        let router = routes::router(self.state, self.sessions);
+        let router = match self.sessions {
+            Some(sessions) => routes::router(self.state, sessions),
+            None => routes::ops_router(self.state),
+        };
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
@@ -128,6 +154,53 @@ impl Application {
         // the replay.
         service.flush_reports().await?;
         Ok(())
+    }
+}
+
+async fn bind_http(cli: &Cli) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(cli.http_addr)
+        .await
+        .with_context(|| format!("cannot bind HTTP {}", cli.http_addr))
+}
+
+/// Binds and starts the CoAP bridge; returns its address.
+async fn start_bridge(cli: &Cli, service: &Chargebay) -> anyhow::Result<SocketAddr> {
+    let mut bridge_config = BridgeConfig::new(cli.coap_addr);
+    bridge_config.writers = cli
+        .bridge_writers
+        .unwrap_or(match service.store().backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        });
+    let bridge = Bridge::bind(bridge_config, service.clone()).await?;
+    let coap_addr = bridge.local_addr()?;
+    bridge.spawn();
+    Ok(coap_addr)
+}
+
+/// The workers, the relay from other processes, and the gauges.
+fn start_background(cli: &Cli, service: &Chargebay) {
+    service::workers::spawn(service.clone(), Duration::from_secs(1));
+    let heartbeats = cli.relay_heartbeats.unwrap_or(cli.no_bridge);
+    service::relay::spawn(
+        service.clone(),
+        RelayConfig::for_backend(service.store().backend(), heartbeats),
+    );
+    spawn_gauges(service.clone());
+}
+
+fn app_state(cli: &Cli, service: Chargebay, http_addr: SocketAddr) -> AppState {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("chargebay")
+        .site_root(cli.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(http_addr)
+        .build();
+    AppState {
+        tile_url: cli.tile_url.clone(),
+        service,
+        leptos_options,
+        metrics: telemetry::metrics_handle(),
     }
 }
 

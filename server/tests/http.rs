@@ -43,7 +43,7 @@ async fn spawn_app_on(db: TestDb, demo: bool) -> TestApp {
         .await
         .expect("app builds");
     let base = format!("http://{}", app.http_addr());
-    let coap = app.coap_addr();
+    let coap = app.coap_addr().expect("in-process bridge");
     tokio::spawn(app.run_until_stopped());
     TestApp {
         _serial: serial,

@@ -132,7 +132,10 @@ impl Chargebay {
     }
 
     /// The nearest idle pile with the same connector as `lost`, if any.
-    async fn alternative_for(&self, lost: PileId) -> Result<Option<Alternative>, ServiceError> {
+    pub(crate) async fn alternative_for(
+        &self,
+        lost: PileId,
+    ) -> Result<Option<Alternative>, ServiceError> {
         let from = self.store.pile(lost).await?;
         let origin = LatLon {
             lat: from.lat,
@@ -154,7 +157,8 @@ impl Chargebay {
         }))
     }
 
-    fn hold_changed(&self, r: &Reservation, alternative: Option<Alternative>) {
+    /// Publishes `r`'s hold state: to the pile's observers and to the driver.
+    pub(crate) fn hold_changed(&self, r: &Reservation, alternative: Option<Alternative>) {
         self.hub.publish_hold(HoldChange {
             pile: r.pile,
             reservation: r.id,

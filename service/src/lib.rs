@@ -7,6 +7,7 @@ pub mod admin;
 mod error;
 pub mod holds;
 pub mod live;
+pub mod relay;
 pub mod reports;
 pub mod search;
 pub mod workers;

@@ -1,5 +1,5 @@
-//! The live feed inside one process: a broadcast of pile changes and hold changes.
-//! (Across instances on PostgreSQL, LISTEN/NOTIFY would feed the same hub.)
+//! The live feed inside one process: a broadcast of pile changes and hold changes. What other
+//! processes change reaches it through the relay ([`crate::relay`]).
 
 use domain::{HoldChange, LiveEvent};
 use tokio::sync::broadcast;
@@ -39,6 +39,16 @@ impl Hub {
     /// Subscribes to pile changes.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.piles.subscribe()
+    }
+
+    /// True while someone listens to pile changes (SSE streams).
+    pub fn has_pile_subscribers(&self) -> bool {
+        self.piles.receiver_count() > 0
+    }
+
+    /// True while someone listens to hold changes (CoAP observers, SSE streams).
+    pub fn has_hold_subscribers(&self) -> bool {
+        self.holds.receiver_count() > 0
     }
 
     /// Subscribes to hold changes.

@@ -77,8 +77,19 @@ impl Chargebay {
         Ok(swept.len())
     }
 
-    /// Publishes the current view of `piles` on the live feed.
+    /// Publishes the current view of `piles` on the live feed, and alerts the drivers
+    /// watching a pile that became idle.
     pub async fn publish_piles(&self, piles: &[PileId]) -> Result<(), ServiceError> {
+        self.publish_views(piles, true).await
+    }
+
+    /// Publishes the current view of `piles`; `alert`: also alert the watchers of a pile that
+    /// became idle (false for changes another process made: it alerted them, [`crate::relay`]).
+    pub(crate) async fn publish_views(
+        &self,
+        piles: &[PileId],
+        alert: bool,
+    ) -> Result<(), ServiceError> {
         if piles.is_empty() {
             return Ok(());
         }
@@ -86,8 +97,8 @@ impl Chargebay {
         for view in self.store.piles_by_id(piles).await? {
             let event = live_event(&view, now);
             if let LiveEvent::Pile { availability, .. } = &event {
-                if self.became_idle(view.id, *availability) {
-                    self.alert_watchers(&view).await?;
+                if self.became_idle(view.id, *availability) && alert {
+                    self.alert_watchers(&view, now).await?;
                 }
             }
             self.hub.publish(event);
@@ -117,20 +128,15 @@ impl Chargebay {
         now.is_idle() && before.is_some_and(|b| !b.is_idle())
     }
 
-    /// Alerts (once) every driver watching `view`'s pile or site, then drops their watch.
-    async fn alert_watchers(&self, view: &PileView) -> Result<(), ServiceError> {
-        for user in self.store.watchers(view.id, view.site).await? {
+    /// Alerts (once) every driver watching `view`'s pile or site, ending their watch; the
+    /// store records each alert, so another process serving that driver delivers it too.
+    async fn alert_watchers(&self, view: &PileView, now: Millis) -> Result<(), ServiceError> {
+        for user in self.store.take_watchers(view.id, view.site, now).await? {
             self.hub.publish(LiveEvent::Watched {
                 user,
                 pile: view.id,
                 site: view.site,
             });
-            self.store
-                .remove_watch(user, store::watches::WatchTarget::Pile(view.id))
-                .await?;
-            self.store
-                .remove_watch(user, store::watches::WatchTarget::Site(view.site))
-                .await?;
         }
         Ok(())
     }

@@ -30,6 +30,16 @@ use time_limit::{time_limited, PAGE_TIME_LIMIT};
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 use tower_sessions::SessionManagerLayer;
 
+/// The router of a standalone bridge: health and metrics only.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
 /// The complete router.
 pub fn router(
     state: AppState,
