@@ -342,3 +342,95 @@ async fn postgres() {
     };
     bridge_and_web_share_the_live_feed(db).await;
 }
+
+/// The real binary: `chargebay bridge` announces its addresses, answers CoAP discovery and
+/// health, and stops on SIGTERM; `--demo` with it is one clear error.
+#[tokio::test]
+async fn the_binary_runs_a_standalone_bridge() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("cb-bridge-{}", std::process::id()));
+    let url = format!("sqlite:{}/bridge.db", dir.display());
+    /// Kills the bridge if the test fails half way.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_chargebay"))
+            .args(["--http-addr", "127.0.0.1:0", "--coap-addr", "127.0.0.1:0"])
+            .args(["--database-url", &url, "--log-level", "warn", "bridge"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "chargebay bridge on udp://A  (health and metrics on http://B/)"
+    let coap: SocketAddr = line
+        .split("udp://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("announces its CoAP address: {line}"))
+        .parse()
+        .unwrap();
+    let http = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("announces its HTTP address: {line}"))
+        .to_owned();
+
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut get = Packet::new();
+    get.header.set_type(MessageType::Confirmable);
+    get.header.code = MessageClass::Request(RequestType::Get);
+    get.header.message_id = 7;
+    get.add_option(CoapOption::UriPath, b".well-known".to_vec());
+    get.add_option(CoapOption::UriPath, b"core".to_vec());
+    socket
+        .send_to(&get.to_bytes().unwrap(), coap)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let (n, _) = timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
+        .await
+        .expect("the bridge answers")
+        .unwrap();
+    let answer = Packet::from_bytes(&buf[..n]).unwrap();
+    assert_eq!(
+        answer.header.code,
+        MessageClass::Response(ResponseType::Content)
+    );
+    let links = String::from_utf8_lossy(&answer.payload).into_owned();
+    assert!(links.contains(r#"</r>;rt="chargebay.report""#), "{links}");
+
+    let health = reqwest::get(format!("http://{http}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let pid = child.0.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "stops cleanly on SIGTERM: {status}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_chargebay"))
+        .args(["--demo", "--database-url", &url, "bridge"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("--demo"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
