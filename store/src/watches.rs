@@ -84,6 +84,10 @@ impl Store {
         site: SiteId,
         at: Millis,
     ) -> Result<Vec<UserId>, StoreError> {
+        // Most piles that become idle have no watcher: a read spares them the write lock.
+        if self.watchers(pile, site).await?.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let rows =
             sqlx::query("DELETE FROM watches WHERE pile_id = $1 OR site_id = $2 RETURNING user_id")
