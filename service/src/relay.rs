@@ -103,10 +103,21 @@ impl Relay {
         let store = service.store();
         let head = store.last_event_id().await?;
         let now = Instant::now();
-        let page = store.foreign_events_after(self.events.floor, PAGE).await?;
-        let truncated = (page.len() as i64 >= PAGE).then(|| page.last().map_or(head, |e| e.id));
-        let fresh = self.events.fresh(page);
-        self.events.advance(now, head, truncated);
+        // Ids in the look-back window that committed after the tail read past them.
+        let mut fresh = Vec::new();
+        if self.events.cursor > self.events.floor {
+            let ids = store
+                .foreign_event_ids_between(self.events.floor, self.events.cursor)
+                .await?;
+            let late = self.events.undelivered(&ids);
+            if !late.is_empty() {
+                fresh = self.events.fresh(store.events_by_ids(&late).await?);
+            }
+        }
+        let page = store.foreign_events_after(self.events.cursor, PAGE).await?;
+        let full = page.len() as i64 >= PAGE;
+        fresh.extend(self.events.fresh(page));
+        self.events.advance(now, head, full);
         if !fresh.is_empty() {
             metrics::counter!("relay_events_total").increment(fresh.len() as u64);
             republish(service, &fresh).await?;
@@ -213,11 +224,12 @@ fn hold_status(e: &Event) -> Option<ReservationStatus> {
 }
 
 /// Where the relay is in an id-ordered log whose ids may become visible out of order for up
-/// to `settle`: everything up to `floor` is done, and the ids above it already delivered are
-/// remembered until the floor passes them.
+/// to `settle`: everything up to `floor` is done; everything up to `cursor` was read once, and
+/// the ids in between that were delivered are remembered until the floor passes them.
 #[derive(Debug)]
 struct Tail {
     floor: i64,
+    cursor: i64,
     delivered: BTreeSet<i64>,
     /// The log's head as read at each poll, oldest first; the floor moves to one once it is
     /// `settle` old.
@@ -229,38 +241,48 @@ impl Tail {
     fn new(start: i64, settle: Duration) -> Self {
         Tail {
             floor: start,
+            cursor: start,
             delivered: BTreeSet::new(),
             marks: VecDeque::new(),
             settle,
         }
     }
 
-    /// The events of `page` (read after `floor`) not delivered yet, now counted delivered.
-    fn fresh(&mut self, page: Vec<Event>) -> Vec<Event> {
-        page.into_iter()
-            .filter(|e| e.id > self.floor && self.delivered.insert(e.id))
+    /// Which of `ids` (read in the window above the floor) were not delivered yet.
+    fn undelivered(&self, ids: &[i64]) -> Vec<i64> {
+        ids.iter()
+            .copied()
+            .filter(|id| *id > self.floor && !self.delivered.contains(id))
             .collect()
     }
 
-    /// Records `head`, read at `now` before the page was, and moves the floor to the newest
-    /// head at least `settle` old, never past `truncated` (the last id of a full page: the
-    /// rest is still to be read).
-    fn advance(&mut self, now: Instant, head: i64, truncated: Option<i64>) {
+    /// The events of `events` not delivered yet, now counted delivered; the cursor moves
+    /// past them.
+    fn fresh(&mut self, events: Vec<Event>) -> Vec<Event> {
+        let fresh: Vec<Event> = events
+            .into_iter()
+            .filter(|e| e.id > self.floor && self.delivered.insert(e.id))
+            .collect();
+        if let Some(last) = fresh.iter().map(|e| e.id).max() {
+            self.cursor = self.cursor.max(last);
+        }
+        fresh
+    }
+
+    /// After a poll that read `head` at `now` before its page: unless the page was `full`
+    /// (the rest is still to be read), everything up to `head` has been read once. The floor
+    /// moves to the newest head at least `settle` old, never past the cursor.
+    fn advance(&mut self, now: Instant, head: i64, full: bool) {
+        if !full {
+            self.cursor = self.cursor.max(head);
+        }
         self.marks.push_back((now, head));
-        let mut settled = None;
         while let Some(&(at, h)) = self.marks.front() {
-            if now.duration_since(at) < self.settle {
+            if now.duration_since(at) < self.settle || h > self.cursor {
                 break;
             }
-            settled = Some(h);
-            if truncated.is_some_and(|t| h > t) {
-                break; // this mark moves the floor once the rest is read
-            }
+            self.floor = self.floor.max(h);
             self.marks.pop_front();
-        }
-        if let Some(h) = settled {
-            let target = truncated.map_or(h, |t| h.min(t));
-            self.floor = self.floor.max(target);
         }
         let floor = self.floor;
         self.delivered.retain(|id| *id > floor);
@@ -296,8 +318,9 @@ mod tests {
         let mut t = Tail::new(10, Duration::ZERO);
         let now = Instant::now();
         assert_eq!(ids(&t.fresh(vec![ev(11), ev(12)])), [11, 12]);
-        t.advance(now, 12, None);
-        assert_eq!(t.floor, 12);
+        // Ids 13 and 14 are this process's own: read past, not delivered.
+        t.advance(now, 14, false);
+        assert_eq!((t.floor, t.cursor), (14, 14));
         assert!(t.delivered.is_empty());
     }
 
@@ -308,27 +331,85 @@ mod tests {
         let t0 = Instant::now();
         // Id 11 is still in flight while 12 is visible.
         assert_eq!(ids(&t.fresh(vec![ev(12)])), [12]);
-        t.advance(t0, 12, None);
-        assert_eq!(t.floor, 10, "the floor waits for the settle time");
-        // 11 commits; the next page has both, only 11 is news.
-        assert_eq!(ids(&t.fresh(vec![ev(11), ev(12)])), [11]);
-        t.advance(t0 + Duration::from_secs(1), 12, None);
-        assert!(t.fresh(vec![ev(11), ev(12)]).is_empty());
+        t.advance(t0, 12, false);
+        assert_eq!(
+            (t.floor, t.cursor),
+            (10, 12),
+            "the floor waits for the settle time"
+        );
+        // 11 commits: the window's re-check finds it, and only it.
+        assert_eq!(t.undelivered(&[11, 12]), [11]);
+        assert_eq!(ids(&t.fresh(vec![ev(11)])), [11]);
+        t.advance(t0 + Duration::from_secs(1), 12, false);
+        assert!(t.undelivered(&[11, 12]).is_empty());
         // After the settle time the floor passes both and forgets them.
-        t.advance(t0 + settle, 12, None);
+        t.advance(t0 + settle, 12, false);
         assert_eq!(t.floor, 12);
         assert!(t.delivered.is_empty());
     }
 
     #[test]
-    fn a_full_page_holds_the_floor_at_its_last_id() {
+    fn a_full_page_holds_cursor_and_floor_at_its_last_id() {
         let mut t = Tail::new(0, Duration::ZERO);
         let now = Instant::now();
         assert_eq!(ids(&t.fresh(vec![ev(1), ev(2)])), [1, 2]);
-        t.advance(now, 100, Some(2));
-        assert_eq!(t.floor, 2, "ids 3..=100 are still to be read");
+        t.advance(now, 100, true);
+        assert_eq!(
+            (t.floor, t.cursor),
+            (0, 2),
+            "ids 3..=100 are still to be read"
+        );
         assert_eq!(ids(&t.fresh(vec![ev(3)])), [3]);
-        t.advance(now, 100, None);
-        assert_eq!(t.floor, 100);
+        t.advance(now, 100, false);
+        assert_eq!((t.floor, t.cursor), (100, 100));
+    }
+
+    /// On PostgreSQL a transaction can hold a lower event id while a higher one commits; the
+    /// relay reads past it, then finds it in its look-back window when it commits.
+    #[tokio::test]
+    async fn a_postgres_transaction_that_commits_late_is_relayed_once() {
+        use super::{Relay, RelayConfig};
+        use domain::ReservationId;
+        let Some(db) = store::testing::TestDb::postgres().await.expect("pg") else {
+            return;
+        };
+        let service = crate::Chargebay::new(db.store.clone(), crate::Settings::default());
+        let config = RelayConfig::for_backend(store::Backend::Postgres, false);
+        let mut relay = Relay::start(&service, config).await.expect("relay");
+        let mut holds = service.hub().subscribe_holds();
+        // Another process: its own connections, its own origin.
+        let other = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+        let insert = "INSERT INTO events (at, kind, pile_id, reservation_id, user_id, cause, \
+                      data, origin) VALUES (1, 'reservation_held', $1, $2, 7, 'test', '{}', -1)";
+        let mut late = other.begin().await.expect("begin");
+        sqlx::query(insert)
+            .bind(1_i64)
+            .bind(100_i64)
+            .execute(&mut *late)
+            .await
+            .expect("the lower id, not committed yet");
+        sqlx::query(insert)
+            .bind(2_i64)
+            .bind(200_i64)
+            .execute(&other)
+            .await
+            .expect("a higher id, committed");
+
+        relay.step(&service).await.expect("step");
+        assert_eq!(
+            holds.try_recv().expect("one").reservation,
+            ReservationId(200)
+        );
+        assert!(holds.try_recv().is_err());
+        late.commit().await.expect("commit");
+        relay.step(&service).await.expect("step");
+        assert_eq!(
+            holds.try_recv().expect("late one").reservation,
+            ReservationId(100)
+        );
+        relay.step(&service).await.expect("step");
+        assert!(holds.try_recv().is_err(), "each delivered once");
+        other.close().await;
+        db.drop_db().await;
     }
 }

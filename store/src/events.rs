@@ -291,6 +291,45 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// The ids in `(after, upto]` of the events other store instances appended: what a
+    /// tail re-checks for transactions that committed after it read past their ids.
+    pub async fn foreign_event_ids_between(
+        &self,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM events WHERE id > $1 AND id <= $2 \
+             AND (origin IS NULL OR origin <> $3) ORDER BY id",
+        )
+        .bind(after)
+        .bind(upto)
+        .bind(self.origin.0)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The events with these ids, oldest first.
+    pub async fn events_by_ids(&self, ids: &[i64]) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, at, kind, site_id, pile_id, reservation_id, user_id, cause, data \
+                 FROM events WHERE id IN ({}) ORDER BY id",
+                marks.join(",")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                events.push(event_from_row(&r)?);
+            }
+        }
+        Ok(events)
+    }
+
     /// The largest event id (0 for an empty log).
     pub async fn last_event_id(&self) -> Result<i64, StoreError> {
         Ok(

@@ -588,6 +588,20 @@ async fn instances_see_each_others_events(a: Store, b: Store) {
         2
     );
 
+    // The ids-only re-check of a window, and reading rows back by id.
+    let ids = b
+        .foreign_event_ids_between(start, i64::MAX)
+        .await
+        .expect("ids");
+    assert_eq!(ids, from_a.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert!(a
+        .foreign_event_ids_between(start, i64::MAX)
+        .await
+        .expect("own")
+        .is_empty());
+    let again = b.events_by_ids(&[ids[2], ids[0]]).await.expect("by id");
+    assert_eq!(again, [from_a[0].clone(), from_a[2].clone()]);
+
     let (heard, last) = a.heard_after(journal, 100).await.expect("heard");
     assert_eq!(
         heard,
