@@ -3,16 +3,13 @@
 #![allow(clippy::unwrap_used)]
 
 use clap::Parser;
-use domain::{geo::LatLon, report::BayReading, ConnectorType, PileId, PileState, Report};
+use domain::{report::BayReading, PileId, PileState, Report};
 use server::{cli::Cli, startup::Application};
 use simulator::PileClient;
 use std::{net::SocketAddr, time::Duration};
-use store::{
-    piles::NewPile,
-    sites::{NewSite, SitePolicy},
-    testing::TestDb,
-};
+use store::testing::TestDb;
 
+mod fixtures;
 mod serial;
 
 struct TestApp {
@@ -68,31 +65,7 @@ impl TestApp {
     }
 
     async fn pile_with_key(&self, code: &str) -> (PileId, String) {
-        let store = &self.db.store;
-        let site = store
-            .create_site(&NewSite {
-                name: "Test Site".into(),
-                address: "1 Test Rd".into(),
-                position: LatLon::new(22.5, 114.0).unwrap(),
-                timezone: "Asia/Shanghai".into(),
-                policy: SitePolicy::default(),
-            })
-            .await
-            .unwrap();
-        let pile = store
-            .create_pile(&NewPile {
-                site,
-                code: code.into(),
-                connector: ConnectorType::Ccs2,
-                max_kw: 150.0,
-                price_text: "1.00/kWh".into(),
-                heartbeat_secs: 60,
-                sensor: "radar".into(),
-            })
-            .await
-            .unwrap();
-        let cred = store.issue_credential(pile).await.unwrap();
-        (pile, cred.secret)
+        fixtures::pile_with_key(&self.db.store, code).await
     }
 }
 

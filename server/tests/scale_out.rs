@@ -8,18 +8,13 @@
 
 use clap::Parser;
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
-use domain::{geo::LatLon, ConnectorType, LiveEvent, Occupancy, PileId, ReservationStatus};
+use domain::{LiveEvent, Occupancy, PileId, ReservationStatus};
 use server::{cli::Cli, startup::Application};
 use std::{net::SocketAddr, time::Duration};
-use store::{
-    piles::NewPile,
-    sites::{NewSite, SitePolicy},
-    testing::TestDb,
-    users::Role,
-    watches::WatchTarget,
-};
+use store::{testing::TestDb, users::Role, watches::WatchTarget};
 use tokio::{net::UdpSocket, sync::broadcast, time::timeout};
 
+mod fixtures;
 mod serial;
 
 /// Within this, a change made by one instance is live on the other (the relay polls every
@@ -47,33 +42,6 @@ async fn build(db: &TestDb, bridge: bool) -> Application {
         args.push("--no-bridge");
         Application::build(&Cli::parse_from(args)).await.unwrap()
     }
-}
-
-async fn pile_with_key(db: &TestDb) -> (PileId, String) {
-    let store = &db.store;
-    let site = store
-        .create_site(&NewSite {
-            name: "Scale Site".into(),
-            address: "2 Scale Rd".into(),
-            position: LatLon::new(22.5, 114.0).unwrap(),
-            timezone: "Asia/Shanghai".into(),
-            policy: SitePolicy::default(),
-        })
-        .await
-        .unwrap();
-    let pile = store
-        .create_pile(&NewPile {
-            site,
-            code: "SCALE-1".into(),
-            connector: ConnectorType::Ccs2,
-            max_kw: 120.0,
-            price_text: "1.00/kWh".into(),
-            heartbeat_secs: 60,
-            sensor: "radar".into(),
-        })
-        .await
-        .unwrap();
-    (pile, store.issue_credential(pile).await.unwrap().secret)
 }
 
 /// A pile's CoAP side, written against the protocol (coap-lite as the codec only).
@@ -196,7 +164,7 @@ async fn next_event<T>(
 
 async fn bridge_and_web_share_the_live_feed(db: TestDb) {
     let _serial = serial::SERIAL.lock().await;
-    let (pile_id, key) = pile_with_key(&db).await;
+    let (pile_id, key) = fixtures::pile_with_key(&db.store, "SCALE-1").await;
     let bridge = build(&db, true).await;
     let web = build(&db, false).await;
     assert!(

@@ -27,7 +27,7 @@ impl Chargebay {
     /// Takes a hold on `pile` for `user`.
     pub async fn reserve(&self, user: UserId, pile: PileId) -> Result<Reservation, ServiceError> {
         let (res, _site) = self.store.reserve(user, pile, store::now()).await?;
-        self.hold_changed(&res, None);
+        self.hold_changed(change_of(&res), None);
         self.publish_piles(&[pile]).await?;
         Ok(res)
     }
@@ -90,7 +90,7 @@ impl Chargebay {
             Outcome::Blocked | Outcome::Voided => self.alternative_for(res.pile).await?,
             _ => None,
         };
-        self.hold_changed(&res, alternative);
+        self.hold_changed(change_of(&res), alternative);
         self.publish_piles(&[res.pile]).await?;
         Ok(res)
     }
@@ -157,21 +157,26 @@ impl Chargebay {
         }))
     }
 
-    /// Publishes `r`'s hold state: to the pile's observers and to the driver.
-    pub(crate) fn hold_changed(&self, r: &Reservation, alternative: Option<Alternative>) {
-        self.hub.publish_hold(HoldChange {
-            pile: r.pile,
-            reservation: r.id,
-            user: r.user,
-            status: r.status,
-        });
+    /// Publishes a hold's new state: to the pile's observers and to the driver.
+    pub(crate) fn hold_changed(&self, change: HoldChange, alternative: Option<Alternative>) {
+        self.hub.publish_hold(change.clone());
         self.hub.publish(LiveEvent::Hold {
-            user: r.user,
-            reservation: r.id,
-            pile: r.pile,
-            status: r.status,
+            user: change.user,
+            reservation: change.reservation,
+            pile: change.pile,
+            status: change.status,
             alternative,
         });
+    }
+}
+
+/// The hold change `r` stands for.
+fn change_of(r: &Reservation) -> HoldChange {
+    HoldChange {
+        pile: r.pile,
+        reservation: r.id,
+        user: r.user,
+        status: r.status,
     }
 }
 

@@ -46,11 +46,6 @@ impl Hub {
         self.piles.receiver_count() > 0
     }
 
-    /// True while someone listens to hold changes (CoAP observers, SSE streams).
-    pub fn has_hold_subscribers(&self) -> bool {
-        self.holds.receiver_count() > 0
-    }
-
     /// Subscribes to hold changes.
     pub fn subscribe_holds(&self) -> broadcast::Receiver<HoldChange> {
         self.holds.subscribe()

@@ -11,9 +11,7 @@
 //! indexed range read per interval.
 
 use crate::{Chargebay, ServiceError};
-use domain::{
-    live::HoldChange, LiveEvent, Outcome, PileId, ReservationId, ReservationStatus, SiteId, UserId,
-};
+use domain::{live::HoldChange, LiveEvent, Outcome, ReservationStatus, SiteId};
 use std::{
     collections::{BTreeSet, VecDeque},
     time::{Duration, Instant},
@@ -161,7 +159,13 @@ async fn republish(service: &Chargebay, events: &[Event]) -> Result<(), ServiceE
                 let Some(status) = hold_status(e) else {
                     continue;
                 };
-                hold(service, pile, res, user, status).await?;
+                let change = HoldChange {
+                    pile,
+                    reservation: res,
+                    user,
+                    status,
+                };
+                hold(service, change).await?;
             }
             ("watch_alerted", Some(pile), _, Some(user)) => {
                 hub.publish(LiveEvent::Watched {
@@ -183,35 +187,17 @@ async fn republish(service: &Chargebay, events: &[Event]) -> Result<(), ServiceE
 }
 
 /// Publishes a hold change another process made, as that process did.
-async fn hold(
-    service: &Chargebay,
-    pile: PileId,
-    reservation: ReservationId,
-    user: UserId,
-    status: ReservationStatus,
-) -> Result<(), ServiceError> {
-    let hub = service.hub();
-    hub.publish_hold(HoldChange {
-        pile,
-        reservation,
-        user,
-        status,
-    });
-    if hub.has_pile_subscribers() {
-        let alternative = match status {
-            ReservationStatus::Ended(Outcome::Blocked | Outcome::Voided) => {
-                service.alternative_for(pile).await?
-            }
-            _ => None,
-        };
-        hub.publish(LiveEvent::Hold {
-            user,
-            reservation,
-            pile,
-            status,
-            alternative,
-        });
-    }
+async fn hold(service: &Chargebay, change: HoldChange) -> Result<(), ServiceError> {
+    // Only a driver's live feed shows the alternative; without one, spare the search.
+    let alternative = match change.status {
+        ReservationStatus::Ended(Outcome::Blocked | Outcome::Voided)
+            if service.hub().has_pile_subscribers() =>
+        {
+            service.alternative_for(change.pile).await?
+        }
+        _ => None,
+    };
+    service.hold_changed(change, alternative);
     Ok(())
 }
 

@@ -614,16 +614,19 @@ async fn instances_see_each_others_events(a: Store, b: Store) {
     assert_eq!(same, last);
 }
 
+/// Runs [`instances_see_each_others_events`] with `db`'s store and a second one on it.
+async fn two_instances_on(db: store::testing::TestDb) {
+    let other = Store::connect(&db.url).await.expect("second instance");
+    instances_see_each_others_events(db.store.clone(), other.clone()).await;
+    other.close().await;
+    db.drop_db().await;
+}
+
 mod two_instances {
     #[tokio::test]
     async fn sqlite() {
         let db = store::testing::TestDb::sqlite().await.expect("sqlite");
-        let other = store::Store::connect(&db.url)
-            .await
-            .expect("second instance");
-        super::instances_see_each_others_events(db.store.clone(), other.clone()).await;
-        other.close().await;
-        db.drop_db().await;
+        super::two_instances_on(db).await;
     }
 
     #[tokio::test]
@@ -631,11 +634,6 @@ mod two_instances {
         let Some(db) = store::testing::TestDb::postgres().await.expect("postgres") else {
             return;
         };
-        let other = store::Store::connect(&db.url)
-            .await
-            .expect("second instance");
-        super::instances_see_each_others_events(db.store.clone(), other.clone()).await;
-        other.close().await;
-        db.drop_db().await;
+        super::two_instances_on(db).await;
     }
 }
